@@ -1,0 +1,49 @@
+# procsnap build, test and benchmark entry points. See README.md.
+GO        ?= go
+VERSION   := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -s -w -X main.version=$(VERSION)
+PREFIX    ?= /usr/local
+FUZZTIME  ?= 60s
+BENCH_SIZE ?= 2GiB
+
+.PHONY: build test fuzz bench install demo clean vet
+
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o procsnap ./cmd/procsnap
+
+# test runs every test, including live captures under ptrace (needs root or
+# CAP_SYS_PTRACE; CI runs as root).
+test:
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 15m ./...
+
+vet:
+	$(GO) vet ./...
+
+# fuzz runs each fuzz target for FUZZTIME.
+fuzz:
+	@set -e; for spec in $$($(GO) test -list '^Fuzz' ./... 2>/dev/null | awk '/^ok/{pkg=$$2} /^Fuzz/{print pkg":"$$1}' ); do \
+		pkg=$${spec%%:*}; fn=$${spec##*:}; \
+		echo "== $$pkg $$fn ($(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) $$pkg; \
+	done
+
+bench: build
+	$(GO) test -run '^$$' -bench . -benchtime 3x ./format/ ./procfs/
+
+install: build
+	install -m 0755 procsnap $(DESTDIR)$(PREFIX)/bin/procsnap
+
+# demo builds procsnap and the bundled demo target, captures the target and
+# lists the archive.
+demo: build
+	@set -e; $(GO) build -o testdata/demo/demo ./testdata/demo; \
+	testdata/demo/demo > /tmp/procsnap-demo.pid & \
+	sleep 1; pid=$$(cat /tmp/procsnap-demo.pid); \
+	trap 'kill $$pid 2>/dev/null' EXIT; \
+	./procsnap capture --force -o demo.psnap $$pid; \
+	./procsnap list demo.psnap | head -20; \
+	./procsnap verify demo.psnap
+
+clean:
+	rm -f procsnap demo.psnap testdata/demo/demo
