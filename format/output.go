@@ -1,0 +1,199 @@
+package format
+
+import (
+	"bufio"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/json"
+	"hash"
+	"io"
+	"sync"
+	"sync/atomic"
+
+	"github.com/cespare/xxhash/v2"
+)
+
+// output is the Writer's output goroutine: it writes jobs in call order,
+// hashes every byte, builds the index and the per-region accumulators.
+type output struct {
+	owner    *Writer
+	bw       *bufio.Writer
+	sha      hash.Hash
+	n        atomic.Int64
+	pageSize int
+	index    []indexEntry
+	acc      regionAcc
+	tot      totals
+	indexOff int64
+	indexLen int64
+	final    [32]byte
+}
+
+type regionAcc struct {
+	digest                      *xxhash.Digest
+	data, zero, unread, notCapt uint64
+	unreadable                  []Range
+}
+
+type totals struct {
+	regions, threads            int
+	data, zero, unread, notCapt uint64
+}
+
+func (o *output) init(w io.Writer, pageSize int, owner *Writer) {
+	o.owner = owner
+	o.bw = bufio.NewWriterSize(w, 1<<20)
+	o.sha = sha256.New()
+	o.pageSize = pageSize
+	o.acc.digest = xxhash.New()
+}
+
+func (o *output) run(queue <-chan *job, wg *sync.WaitGroup) {
+	defer wg.Done()
+	for j := range queue {
+		if j.done != nil {
+			<-j.done
+		}
+		if j.barrier != nil {
+			if err := o.flush(); err != nil {
+				o.owner.setErr(err)
+			}
+			close(j.barrier)
+			continue
+		}
+		if j.build != nil {
+			j.rec = appendRecord(nil, j.typ, j.build())
+		}
+		o.account(j)
+		o.emit(j)
+		if j.pooled {
+			o.owner.pool.Put(j.rec[:0]) //nolint:staticcheck // slices are fine here
+		}
+	}
+	copy(o.final[:], o.sha.Sum(nil))
+}
+
+func (o *output) flush() error { return o.bw.Flush() }
+
+func (o *output) digest() [32]byte { return o.final }
+
+// emit writes a record and indexes it. Once the Writer has failed, records
+// are dropped: nothing after a write error could be located anyway.
+func (o *output) emit(j *job) {
+	if o.owner.Err() != nil {
+		return
+	}
+	off := o.n.Load()
+	if j.typ != 0 && j.typ != recHeader && j.typ != recIndex && j.typ != recTrailer {
+		o.index = append(o.index, indexEntry{Offset: off, Length: int64(len(j.rec)), Type: j.typ,
+			Region: j.region, Start: j.start, End: j.end})
+	}
+	if j.typ == recIndex {
+		o.indexOff, o.indexLen = off, int64(len(j.rec))
+	}
+	o.sha.Write(j.rec)
+	if _, err := o.bw.Write(j.rec); err != nil {
+		o.owner.setErr(err)
+		return
+	}
+	o.n.Add(int64(len(j.rec)))
+}
+
+// account updates the open region's accumulators for a record.
+func (o *output) account(j *job) {
+	ps := uint64(o.pageSize)
+	a := &o.acc
+	switch j.typ {
+	case recRegion:
+		a.digest.Reset()
+		a.data, a.zero, a.unread, a.notCapt, a.unreadable = 0, 0, 0, 0, nil
+	case recThread:
+		o.tot.threads++
+	case recChunk:
+		var b [8]byte
+		for i, s := range j.states {
+			binary.LittleEndian.PutUint64(b[:], j.hashes[i])
+			a.digest.Write(b[:])
+			if s == PageZero {
+				a.zero += ps
+			} else {
+				a.data += ps
+			}
+		}
+	case recFill:
+		o.accountFill(j.fill)
+	}
+}
+
+func (o *output) accountFill(f *fill) {
+	a := &o.acc
+	size := f.End - f.Start
+	var h uint64
+	switch f.State {
+	case PageZero:
+		a.zero += size
+		h = ZeroPageHash(o.pageSize)
+	case PageUnreadable:
+		a.unread += size
+		if n := len(a.unreadable); n > 0 && a.unreadable[n-1].End == f.Start && a.unreadable[n-1].Errno == f.Errno {
+			a.unreadable[n-1].End = f.End
+		} else {
+			a.unreadable = append(a.unreadable, Range{Start: f.Start, End: f.End, Errno: f.Errno})
+		}
+	case PageNotCaptured:
+		a.notCapt += size
+	}
+	hashRepeat(a.digest, h, size/uint64(o.pageSize))
+}
+
+// hashRepeat feeds n copies of the 8-byte little-endian h to d.
+func hashRepeat(d *xxhash.Digest, h uint64, n uint64) {
+	var buf [4096]byte
+	for i := 0; i < len(buf); i += 8 {
+		binary.LittleEndian.PutUint64(buf[i:], h)
+	}
+	for n > 0 {
+		k := min(n, uint64(len(buf)/8))
+		d.Write(buf[:8*k])
+		n -= k
+	}
+}
+
+func (o *output) footerPayload(d RegionDesc, m Method, msg string) []byte {
+	a := &o.acc
+	f := Footer{Index: d.Index, State: RegionComplete, Method: m, DataBytes: a.data, ZeroBytes: a.zero,
+		UnreadableBytes: a.unread, NotCapturedBytes: a.notCapt, Hash: a.digest.Sum64(),
+		Unreadable: a.unreadable, Message: msg}
+	switch {
+	case d.Skip != "":
+		f.State = RegionSkipped
+	case a.notCapt > 0:
+		f.State = RegionPartial
+	}
+	t := &o.tot
+	t.regions++
+	t.data += a.data
+	t.zero += a.zero
+	t.unread += a.unread
+	t.notCapt += a.notCapt
+	return f.encode()
+}
+
+func (o *output) endPayload(e End) []byte {
+	t := o.tot
+	e.Regions = t.regions
+	if e.Threads == 0 {
+		e.Threads = t.threads
+	}
+	e.DataBytes, e.ZeroBytes, e.UnreadableBytes, e.NotCapturedBytes = t.data, t.zero, t.unread, t.notCapt
+	p, _ := json.Marshal(e) // End holds only marshalable fields
+	return p
+}
+
+func (o *output) indexPayload() []byte { return encodeIndex(o.index) }
+
+func (o *output) trailerPayload() []byte {
+	t := trailer{IndexOffset: o.indexOff, IndexLength: o.indexLen}
+	copy(t.SHA256[:], o.sha.Sum(nil))
+	return t.encode()
+}

@@ -1,0 +1,210 @@
+package format
+
+import "fmt"
+
+// Span is a run of a region's pages stored one way: a chunk (State
+// PageData: its pages are data or zero), a fill (zero, unreadable with
+// Errno, or not captured), or a gap no record covers (Missing: cut off or
+// damaged, State PageNotCaptured).
+type Span struct {
+	Start, End  uint64
+	State       PageState
+	Errno       uint32
+	Missing     bool
+	chunk       bool
+	off, length int64
+}
+
+// IsChunk reports whether the span is stored as a chunk.
+func (s Span) IsChunk() bool { return s.chunk }
+
+// Offset is the archive offset of the span's record (0 for a gap).
+func (s Span) Offset() int64 { return s.off }
+
+// Run is a piece of a region handed out by ReadRange: Data holds the bytes
+// for data and zero pages of a chunk and is nil for everything else.
+type Run struct {
+	Start, End uint64
+	State      PageState
+	Errno      uint32
+	Missing    bool
+	Data       []byte
+}
+
+// Accessors for what the archive holds.
+func (r *Reader) Meta() *Meta               { return r.meta }
+func (r *Reader) Maps() []byte              { return r.maps }
+func (r *Reader) Auxv() []byte              { return r.auxv }
+func (r *Reader) Threads() []Thread         { return r.threads }
+func (r *Reader) Regions() []*Region        { return r.regions }
+func (r *Reader) End() *End                 { return r.end }
+func (r *Reader) PageSize() int             { return int(r.hdr.PageSize) }
+func (r *Reader) ChunkSize() int            { return int(r.hdr.ChunkSize) }
+func (r *Reader) Size() int64               { return r.size }
+func (r *Reader) Version() (int, int)       { return int(r.hdr.Major), int(r.hdr.Minor) }
+func (r *Reader) HasTrailer() bool          { return r.trailer != nil }
+func (r *Reader) Problems() []*CorruptError { return r.problems }
+
+// Recovered says why the archive was read by scanning rather than through
+// its index ("" when the index was used).
+func (r *Reader) Recovered() string { return r.recovered }
+
+// Complete reports whether the capture finished: an end record that says
+// so, a trailer, every region footed, and no damage found while opening.
+func (r *Reader) Complete() bool {
+	if r.end == nil || !r.end.Complete || r.trailer == nil || len(r.problems) > 0 {
+		return false
+	}
+	for _, g := range r.regions {
+		if g.Footer == nil {
+			return false
+		}
+	}
+	return true
+}
+
+// Region returns the region with the given index, or nil.
+func (r *Reader) Region(index int) *Region { return r.byIndex[index] }
+
+// Spans returns the region's spans in address order, covering it from
+// Start to End: gaps no record covers come back as Missing spans.
+func (g *Region) Spans() []Span {
+	out := make([]Span, 0, len(g.spans)+2)
+	at := g.Desc.Start
+	for _, s := range g.spans {
+		if s.Start > at {
+			out = append(out, Span{Start: at, End: s.Start, State: PageNotCaptured, Missing: g.Desc.Skip == ""})
+		}
+		out = append(out, s)
+		at = s.End
+	}
+	if at < g.Desc.End {
+		out = append(out, Span{Start: at, End: g.Desc.End, State: PageNotCaptured, Missing: g.Desc.Skip == ""})
+	}
+	return out
+}
+
+// Find returns the region containing addr, or nil.
+func (r *Reader) Find(addr uint64) *Region {
+	for _, g := range r.regions {
+		if addr >= g.Desc.Start && addr < g.Desc.End {
+			return g
+		}
+	}
+	return nil
+}
+
+// ChunkInfo is a chunk's header: per-page states and hashes.
+type ChunkInfo struct {
+	Start  uint64
+	States []PageState
+	Hashes []uint64
+}
+
+// ChunkInfo reads only the header of a chunk span: page states and hashes
+// without decompressing anything.
+func (r *Reader) ChunkInfo(g *Region, s Span) (ChunkInfo, error) {
+	h, err := r.chunkHead(g, s)
+	return ChunkInfo{Start: h.Start, States: h.States, Hashes: h.Hashes}, err
+}
+
+func (r *Reader) chunkHead(g *Region, s Span) (chunkHead, error) {
+	if !s.chunk {
+		return chunkHead{}, fmt.Errorf("span %#x-%#x is not a chunk", s.Start, s.End)
+	}
+	n := int((s.End - s.Start) / uint64(r.hdr.PageSize))
+	hl := int64(chunkHeadLen(n))
+	if recHeaderLen+hl > s.length {
+		return chunkHead{}, corruptf(s.off, g.Desc.Index, "chunk record of %d bytes is too short for %d pages", s.length, n)
+	}
+	buf := make([]byte, recHeaderLen+hl)
+	if err := r.readFull(buf, s.off); err != nil {
+		return chunkHead{}, err
+	}
+	return r.checkChunkHead(g, s, buf[recHeaderLen:])
+}
+
+func (r *Reader) checkChunkHead(g *Region, s Span, p []byte) (chunkHead, error) {
+	h, err := parseChunkHead(p, int(r.hdr.PageSize), int(r.hdr.ChunkSize))
+	if err != nil {
+		return h, corruptf(s.off, g.Desc.Index, "chunk at %#x: %v", s.Start, err)
+	}
+	end := h.Start + uint64(len(h.States))*uint64(r.hdr.PageSize)
+	if h.Region != g.Desc.Index || h.Start != s.Start || end != s.End {
+		return h, corruptf(s.off, g.Desc.Index, "chunk says region %d %#x-%#x, index says region %d %#x-%#x",
+			h.Region, h.Start, end, g.Desc.Index, s.Start, s.End)
+	}
+	return h, nil
+}
+
+// chunkData reads, checks and decodes a whole chunk: the record checksum,
+// the header, the decompressed size and every page hash.
+func (r *Reader) chunkData(g *Region, s Span) (chunkHead, []byte, error) {
+	rec := make([]byte, s.length)
+	if err := r.readFull(rec, s.off); err != nil {
+		return chunkHead{}, nil, err
+	}
+	if err := checkSum(rec); err != nil {
+		return chunkHead{}, nil, corruptf(s.off, g.Desc.Index, "chunk at %#x: %v", s.Start, err)
+	}
+	p := rec[recHeaderLen : len(rec)-recSumLen]
+	h, err := r.checkChunkHead(g, s, p)
+	if err != nil {
+		return h, nil, err
+	}
+	data, err := chunkBytes(h, p[chunkHeadLen(len(h.States)):], int(r.hdr.PageSize), r.zdec)
+	if err != nil {
+		return h, nil, corruptf(s.off, g.Desc.Index, "chunk at %#x: %v", s.Start, err)
+	}
+	return h, data, nil
+}
+
+// ReadRange hands fn the region's contents over [start, end) in address
+// order, decompressing only the chunks the range touches.
+func (r *Reader) ReadRange(g *Region, start, end uint64, fn func(Run) error) error {
+	if start < g.Desc.Start || end > g.Desc.End || start > end {
+		return fmt.Errorf("range %#x-%#x is outside region %d (%#x-%#x)", start, end, g.Desc.Index, g.Desc.Start, g.Desc.End)
+	}
+	for _, s := range g.Spans() {
+		if s.End <= start || s.Start >= end {
+			continue
+		}
+		lo, hi := max(s.Start, start), min(s.End, end)
+		if !s.chunk {
+			if err := fn(Run{Start: lo, End: hi, State: s.State, Errno: s.Errno, Missing: s.Missing}); err != nil {
+				return err
+			}
+			continue
+		}
+		h, data, err := r.chunkData(g, s)
+		if err != nil {
+			return err
+		}
+		if err := emitChunkRuns(h, data, uint64(r.hdr.PageSize), lo, hi, fn); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// emitChunkRuns splits a decoded chunk into runs of data and zero pages,
+// clipped to [lo, hi).
+func emitChunkRuns(h chunkHead, data []byte, ps, lo, hi uint64, fn func(Run) error) error {
+	i := 0
+	for i < len(h.States) {
+		j := i + 1
+		for j < len(h.States) && h.States[j] == h.States[i] {
+			j++
+		}
+		a, b := h.Start+uint64(i)*ps, h.Start+uint64(j)*ps
+		if a < hi && b > lo {
+			a, b = max(a, lo), min(b, hi)
+			run := Run{Start: a, End: b, State: h.States[i], Data: data[a-h.Start : b-h.Start]}
+			if err := fn(run); err != nil {
+				return err
+			}
+		}
+		i = j
+	}
+	return nil
+}

@@ -1,0 +1,137 @@
+package format
+
+import "fmt"
+
+// BeginRegion opens the next region: its descriptor is written before any
+// of its data. Regions are numbered 0, 1, 2, ... in the order they are
+// begun. A region with a non-empty Skip takes no data: end it at once.
+func (w *Writer) BeginRegion(d RegionDesc) error {
+	if err := w.Err(); err != nil {
+		return err
+	}
+	if w.open != nil {
+		return fmt.Errorf("region %d begun while region %d is open", d.Index, w.open.desc.Index)
+	}
+	if d.Index != w.nextRegion {
+		return fmt.Errorf("region index %d out of order (want %d)", d.Index, w.nextRegion)
+	}
+	ps := uint64(w.opts.PageSize)
+	if d.End < d.Start || d.Start%ps != 0 || d.End%ps != 0 {
+		return fmt.Errorf("region %d bounds %#x-%#x are not page-aligned and ordered", d.Index, d.Start, d.End)
+	}
+	for _, s := range []string{d.Path, d.MapsLine, d.Skip} {
+		if len(s) > MaxStringLen {
+			return fmt.Errorf("region %d: a string field of %d bytes is above the limit %d", d.Index, len(s), MaxStringLen)
+		}
+	}
+	w.nextRegion++
+	w.open = &openRegion{desc: d, cursor: d.Start}
+	w.enqueue(&job{typ: recRegion, region: d.Index, start: d.Start, end: d.End, rec: appendRecord(nil, recRegion, d.encode())})
+	return nil
+}
+
+// checkRun validates a run [addr, end) for the open region: it must start
+// where the previous run ended and be page-aligned.
+func (w *Writer) checkRun(addr, end uint64) (*openRegion, error) {
+	if err := w.Err(); err != nil {
+		return nil, err
+	}
+	r := w.open
+	if r == nil {
+		return nil, fmt.Errorf("no region is open")
+	}
+	if r.desc.Skip != "" {
+		return nil, fmt.Errorf("region %d is skipped (%s) and takes no data", r.desc.Index, r.desc.Skip)
+	}
+	ps := uint64(w.opts.PageSize)
+	switch {
+	case addr != r.cursor:
+		return nil, fmt.Errorf("region %d: run at %#x, want the next address %#x", r.desc.Index, addr, r.cursor)
+	case end < addr || end > r.desc.End:
+		return nil, fmt.Errorf("region %d: run %#x-%#x outside the region %#x-%#x", r.desc.Index, addr, end, r.desc.Start, r.desc.End)
+	case end%ps != 0:
+		return nil, fmt.Errorf("region %d: run end %#x is not page-aligned", r.desc.Index, end)
+	}
+	return r, nil
+}
+
+// WriteData adds the bytes at [addr, addr+len(data)) of the open region.
+// The writer keeps data until Flush or Close returns: do not change it
+// before then.
+func (w *Writer) WriteData(addr uint64, data []byte) error {
+	end := addr + uint64(len(data))
+	r, err := w.checkRun(addr, end)
+	if err != nil {
+		return err
+	}
+	w.queuePending(r)
+	cs := uint64(w.opts.ChunkSize)
+	for addr < end {
+		next := min((addr/cs+1)*cs, end)
+		piece := data[:next-addr]
+		data = data[next-addr:]
+		j := &job{typ: recChunk, region: r.desc.Index, start: addr, end: next, data: piece, done: make(chan struct{})}
+		w.enqueue(j)
+		w.work <- j
+		addr = next
+	}
+	r.cursor = end
+	return nil
+}
+
+// WriteFill records [addr, end) of the open region as zero, unreadable
+// (with errno) or not captured, storing no bytes. Adjacent fills of the
+// same state and errno are merged into one record.
+func (w *Writer) WriteFill(addr, end uint64, state PageState, errno uint32) error {
+	r, err := w.checkRun(addr, end)
+	if err != nil {
+		return err
+	}
+	if state == PageData || state > PageNotCaptured {
+		return fmt.Errorf("fill state %v: want zero, unreadable or not-captured", state)
+	}
+	if end == addr {
+		return nil
+	}
+	if p := r.pending; p != nil && p.State == state && p.Errno == errno && p.End == addr {
+		p.End = end
+	} else {
+		w.queuePending(r)
+		r.pending = &fill{Region: r.desc.Index, State: state, Start: addr, End: end, Errno: errno}
+	}
+	r.cursor = end
+	return nil
+}
+
+func (w *Writer) queuePending(r *openRegion) {
+	if f := r.pending; f != nil {
+		r.pending = nil
+		w.enqueue(&job{typ: recFill, region: f.Region, start: f.Start, end: f.End, fill: f,
+			rec: appendRecord(nil, recFill, f.encode())})
+	}
+}
+
+// EndRegion closes the open region: pages not yet written are recorded as
+// not captured, and the footer is written with the region's final state,
+// counters and hash. method says how the bytes were read; message says why
+// the region is partial, if it is.
+func (w *Writer) EndRegion(method Method, message string) error {
+	if err := w.Err(); err != nil {
+		return err
+	}
+	r := w.open
+	if r == nil {
+		return fmt.Errorf("no region is open")
+	}
+	if r.desc.Skip == "" && r.cursor < r.desc.End {
+		if err := w.WriteFill(r.cursor, r.desc.End, PageNotCaptured, 0); err != nil {
+			return err
+		}
+	}
+	w.queuePending(r)
+	w.open = nil
+	desc := r.desc
+	w.enqueue(&job{typ: recFooter, region: desc.Index, start: desc.Start, end: desc.End,
+		build: func() []byte { return w.o.footerPayload(desc, method, message) }})
+	return nil
+}

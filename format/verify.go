@@ -1,0 +1,175 @@
+package format
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"runtime"
+	"sync"
+
+	"github.com/cespare/xxhash/v2"
+)
+
+// Problem is one thing Verify found wrong: the region (-1 for none), the
+// archive offset, and what.
+type Problem struct {
+	Region  int
+	Offset  int64
+	Problem string
+}
+
+// VerifyResult is the outcome of Verify.
+type VerifyResult struct {
+	OK             bool // no damage and complete
+	Complete       bool
+	DigestChecked  bool // the trailer's SHA-256 was recomputed
+	RegionsChecked int
+	Problems       []Problem
+}
+
+// Verify recomputes every hash in the archive: the SHA-256 of the whole
+// archive against the trailer, every record checksum, every page hash of
+// every chunk, and every region hash and counter against its footer.
+func (r *Reader) Verify(ctx context.Context) VerifyResult {
+	var res VerifyResult
+	for _, p := range r.problems {
+		res.Problems = append(res.Problems, Problem{p.Region, p.Offset, p.Reason})
+	}
+	if r.recovered != "" && r.trailer != nil {
+		res.Problems = append(res.Problems, Problem{-1, r.trailerAt, "index unusable, archive read by scanning: " + r.recovered})
+	}
+	var digest chan *Problem
+	if r.trailer != nil {
+		digest = make(chan *Problem, 1)
+		go func() { digest <- r.checkDigest() }()
+		res.DigestChecked = true
+	}
+	for _, g := range r.regions {
+		if ctx.Err() != nil {
+			res.Problems = append(res.Problems, Problem{-1, 0, "verification interrupted: " + ctx.Err().Error()})
+			break
+		}
+		res.Problems = append(res.Problems, r.verifyRegion(ctx, g)...)
+		res.RegionsChecked++
+	}
+	if digest != nil {
+		if p := <-digest; p != nil {
+			res.Problems = append(res.Problems, *p)
+		}
+	}
+	res.Complete = r.Complete()
+	res.OK = res.Complete && len(res.Problems) == 0
+	return res
+}
+
+func (r *Reader) checkDigest() *Problem {
+	h := sha256.New()
+	if _, err := io.Copy(h, io.NewSectionReader(r.ra, 0, r.trailerAt)); err != nil {
+		return &Problem{-1, 0, fmt.Sprintf("reading the archive for its SHA-256: %v", err)}
+	}
+	if got := h.Sum(nil); string(got) != string(r.trailer.SHA256[:]) {
+		return &Problem{-1, r.trailerAt, fmt.Sprintf("archive SHA-256 %x does not match the trailer's %x", got, r.trailer.SHA256)}
+	}
+	return nil
+}
+
+// spanCheck is the outcome of checking one span: its page hashes (chunks
+// only) or a problem.
+type spanCheck struct {
+	hashes  []uint64
+	states  []PageState
+	problem *Problem
+}
+
+// verifyRegion checks every chunk of a region in parallel, then its hash
+// and counters against the footer.
+func (r *Reader) verifyRegion(ctx context.Context, g *Region) []Problem {
+	spans := g.Spans()
+	checks := make([]spanCheck, len(spans))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	for i, s := range spans {
+		if !s.chunk || ctx.Err() != nil {
+			continue
+		}
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			h, _, err := r.chunkData(g, s)
+			if err != nil {
+				checks[i].problem = &Problem{g.Desc.Index, s.off, err.Error()}
+				return
+			}
+			checks[i].hashes, checks[i].states = h.Hashes, h.States
+		}()
+	}
+	wg.Wait()
+	var out []Problem
+	for _, c := range checks {
+		if c.problem != nil {
+			out = append(out, *c.problem)
+		}
+	}
+	if g.Footer == nil {
+		return out // truncated: incomplete, already reported by Complete
+	}
+	if len(out) == 0 {
+		out = append(out, r.checkFooter(g, spans, checks)...)
+	}
+	return out
+}
+
+// checkFooter recomputes a region's hash and counters from its spans.
+func (r *Reader) checkFooter(g *Region, spans []Span, checks []spanCheck) []Problem {
+	ps := uint64(r.hdr.PageSize)
+	var c Footer
+	d := xxhash.New()
+	var b [8]byte
+	var out []Problem
+	for i, s := range spans {
+		if s.Missing && g.Desc.Skip == "" {
+			out = append(out, Problem{g.Desc.Index, g.descOff, fmt.Sprintf("pages %#x-%#x are missing from the archive", s.Start, s.End)})
+		}
+		if s.chunk {
+			for k, st := range checks[i].states {
+				binary.LittleEndian.PutUint64(b[:], checks[i].hashes[k])
+				d.Write(b[:])
+				if st == PageZero {
+					c.ZeroBytes += ps
+				} else {
+					c.DataBytes += ps
+				}
+			}
+			continue
+		}
+		var h uint64
+		switch s.State {
+		case PageZero:
+			c.ZeroBytes += s.End - s.Start
+			h = ZeroPageHash(int(ps))
+		case PageUnreadable:
+			c.UnreadableBytes += s.End - s.Start
+		default:
+			c.NotCapturedBytes += s.End - s.Start
+		}
+		if g.Desc.Skip == "" {
+			hashRepeat(d, h, (s.End-s.Start)/ps)
+		}
+	}
+	f := g.Footer
+	if g.Desc.Skip == "" && d.Sum64() != f.Hash {
+		out = append(out, Problem{g.Desc.Index, g.descOff, fmt.Sprintf("region hash %016x does not match the footer's %016x", d.Sum64(), f.Hash)})
+	}
+	if g.Desc.Skip != "" {
+		c.NotCapturedBytes = f.NotCapturedBytes
+	}
+	if c.DataBytes != f.DataBytes || c.ZeroBytes != f.ZeroBytes || c.UnreadableBytes != f.UnreadableBytes || c.NotCapturedBytes != f.NotCapturedBytes {
+		out = append(out, Problem{g.Desc.Index, g.descOff, fmt.Sprintf(
+			"stored pages (data %d, zero %d, unreadable %d, not captured %d bytes) do not match the footer (%d, %d, %d, %d)",
+			c.DataBytes, c.ZeroBytes, c.UnreadableBytes, c.NotCapturedBytes, f.DataBytes, f.ZeroBytes, f.UnreadableBytes, f.NotCapturedBytes)})
+	}
+	return out
+}
