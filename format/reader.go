@@ -41,6 +41,7 @@ type Region struct {
 	Footer  *Footer
 	spans   []Span // stored spans, sorted by Start
 	descOff int64
+	footEnd int64 // archive offset just past the footer record
 }
 
 // State is the region's final state (RegionTruncated without a footer).
@@ -278,7 +279,7 @@ func (r *Reader) apply(typ recType, p []byte, off, n int64) error {
 		if g == nil || g.Footer != nil {
 			return corruptf(off, f.Index, "footer for a region with no descriptor, or a second footer")
 		}
-		g.Footer = &f
+		g.Footer, g.footEnd = &f, off+n
 	case recEnd:
 		var e End
 		if err := json.Unmarshal(p, &e); err != nil {

@@ -3,6 +3,7 @@ package format
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -250,3 +251,5 @@ func checkMeta(t *testing.T, r *Reader) {
 		t.Errorf("not complete")
 	}
 }
+
+func sha(b []byte) [32]byte { return sha256.Sum256(b) }
