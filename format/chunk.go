@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/cespare/xxhash/v2"
@@ -63,7 +64,6 @@ type chunkEncoder struct {
 	pageSize int
 	zenc     *zstd.Encoder
 	gather   []byte // data pages of a chunk that has zero pages
-	packed   []byte // compressor output
 }
 
 // encode builds the chunk record for data at start into dst and returns it
@@ -93,40 +93,57 @@ func (c *chunkEncoder) encode(dst []byte, region int, start uint64, data []byte)
 		}
 		raw = c.gather
 	}
-	stored, flags := raw, uint16(0)
+	// Compress straight into the record after the room kept for the record
+	// and chunk headers; store raw bytes when compression does not shrink.
+	headEnd := len(dst) + recHeaderLen + chunkHeadLen(n)
+	rec := slices.Grow(dst, headEnd-len(dst)+len(raw)+recSumLen)[:headEnd]
+	flags := uint16(0)
 	if len(raw) > 0 {
-		c.packed = c.zenc.EncodeAll(raw, c.packed[:0])
-		if len(c.packed) < len(raw) {
-			stored, flags = c.packed, chunkFlagZstd
+		rec = c.zenc.EncodeAll(raw, rec)
+		if len(rec)-headEnd < len(raw) {
+			flags = chunkFlagZstd
+		} else {
+			rec = append(rec[:headEnd], raw...)
 		}
 	}
-	return appendChunkRecord(dst, region, flags, start, states, hashes, len(raw), stored), states, hashes
+	return finishChunkRecord(rec, len(dst), region, flags, start, states, hashes, len(raw)), states, hashes
 }
 
+// appendChunkRecord appends a whole chunk record whose stored bytes are
+// given (used to build records by hand in tests).
 func appendChunkRecord(dst []byte, region int, flags uint16, start uint64, states []PageState, hashes []uint64, rawLen int, stored []byte) []byte {
-	payLen := chunkHeadLen(len(states)) + len(stored)
 	recStart := len(dst)
-	dst = append(dst, recordMagic...)
-	dst = binary.LittleEndian.AppendUint16(dst, uint16(recChunk))
-	dst = binary.LittleEndian.AppendUint16(dst, 0)
-	dst = binary.LittleEndian.AppendUint64(dst, uint64(payLen))
-	headStart := len(dst)
-	dst = binary.LittleEndian.AppendUint32(dst, uint32(region))
-	dst = binary.LittleEndian.AppendUint16(dst, flags)
-	dst = binary.LittleEndian.AppendUint16(dst, 0)
-	dst = binary.LittleEndian.AppendUint64(dst, start)
-	dst = binary.LittleEndian.AppendUint32(dst, uint32(len(states)))
-	for _, s := range states {
-		dst = append(dst, byte(s))
-	}
-	for _, h := range hashes {
-		dst = binary.LittleEndian.AppendUint64(dst, h)
-	}
-	dst = binary.LittleEndian.AppendUint32(dst, uint32(rawLen))
-	dst = binary.LittleEndian.AppendUint32(dst, uint32(len(stored)))
-	dst = binary.LittleEndian.AppendUint64(dst, xxhash.Sum64(dst[headStart:]))
+	dst = append(dst, make([]byte, recHeaderLen+chunkHeadLen(len(states)))...)
 	dst = append(dst, stored...)
-	return binary.LittleEndian.AppendUint64(dst, xxhash.Sum64(dst[recStart:]))
+	return finishChunkRecord(dst, recStart, region, flags, start, states, hashes, rawLen)
+}
+
+// finishChunkRecord fills in the record and chunk headers in front of the
+// stored bytes already in rec[recStart+recHeaderLen+chunkHeadLen:], and
+// appends the record checksum.
+func finishChunkRecord(rec []byte, recStart, region int, flags uint16, start uint64, states []PageState, hashes []uint64, rawLen int) []byte {
+	headStart := recStart + recHeaderLen
+	storedLen := len(rec) - headStart - chunkHeadLen(len(states))
+	h := rec[recStart:recStart]
+	h = append(h, recordMagic...)
+	h = binary.LittleEndian.AppendUint16(h, uint16(recChunk))
+	h = binary.LittleEndian.AppendUint16(h, 0)
+	h = binary.LittleEndian.AppendUint64(h, uint64(len(rec)-headStart))
+	h = binary.LittleEndian.AppendUint32(h, uint32(region))
+	h = binary.LittleEndian.AppendUint16(h, flags)
+	h = binary.LittleEndian.AppendUint16(h, 0)
+	h = binary.LittleEndian.AppendUint64(h, start)
+	h = binary.LittleEndian.AppendUint32(h, uint32(len(states)))
+	for _, s := range states {
+		h = append(h, byte(s))
+	}
+	for _, x := range hashes {
+		h = binary.LittleEndian.AppendUint64(h, x)
+	}
+	h = binary.LittleEndian.AppendUint32(h, uint32(rawLen))
+	h = binary.LittleEndian.AppendUint32(h, uint32(storedLen))
+	binary.LittleEndian.AppendUint64(h, xxhash.Sum64(h[recHeaderLen:]))
+	return binary.LittleEndian.AppendUint64(rec, xxhash.Sum64(rec[recStart:]))
 }
 
 // parseChunkHead parses and checks a chunk header from the start of a chunk

@@ -42,7 +42,7 @@ type totals struct {
 
 func (o *output) init(w io.Writer, pageSize int, owner *Writer) {
 	o.owner = owner
-	o.bw = bufio.NewWriterSize(w, 1<<20)
+	o.bw = bufio.NewWriterSize(w, 64<<10) // larger records bypass the buffer
 	o.sha = sha256.New()
 	o.pageSize = pageSize
 	o.acc.digest = xxhash.New()
