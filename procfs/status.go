@@ -1,0 +1,167 @@
+package procfs
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Status holds the fields of /proc/PID/status that capture uses.
+type Status struct {
+	Name      string    // the command name, with the kernel's escapes ("\n", "\\") as printed
+	State     byte      // R, S, D, T, t, X, Z, P or I
+	Tgid      int       // thread group id: the process id
+	Pid       int       // the thread id; equal to Tgid for the main thread
+	PPid      int       // parent's process id
+	TracerPid int       // process id of the ptrace tracer, 0 when not traced
+	Uid       [4]uint32 // real, effective, saved set, filesystem
+	Gid       [4]uint32 // real, effective, saved set, filesystem
+	Threads   int       // number of threads in the process
+	Seccomp   int       // 0 off, 1 strict, 2 filter (also 0 before Linux 3.8, which lacks the line)
+	NSpid     []int     // the id in each pid namespace, outermost first (nil before Linux 4.1)
+	CapEff    uint64    // effective capabilities
+}
+
+// statusField is one line of status that Status holds.
+type statusField struct {
+	key      string
+	required bool // printed by every kernel capture supports
+	parse    func(st *Status, val string) bool
+}
+
+var statusFields = []statusField{
+	{"Name", true, func(st *Status, v string) bool { st.Name = v; return true }},
+	{"State", true, func(st *Status, v string) bool {
+		if v == "" {
+			return false
+		}
+		st.State = v[0] // "S (sleeping)"
+		return isStateLetter(v[0])
+	}},
+	{"Tgid", true, intField(func(st *Status) *int { return &st.Tgid })},
+	{"Pid", true, intField(func(st *Status) *int { return &st.Pid })},
+	{"PPid", true, intField(func(st *Status) *int { return &st.PPid })},
+	{"TracerPid", true, intField(func(st *Status) *int { return &st.TracerPid })},
+	{"Uid", true, func(st *Status, v string) bool { return parseIDs(v, &st.Uid) }},
+	{"Gid", true, func(st *Status, v string) bool { return parseIDs(v, &st.Gid) }},
+	{"Threads", true, intField(func(st *Status) *int { return &st.Threads })},
+	{"Seccomp", false, intField(func(st *Status) *int { return &st.Seccomp })},
+	{"NSpid", false, func(st *Status, v string) bool {
+		st.NSpid = st.NSpid[:0]
+		for s := range strings.SplitSeq(v, "\t") {
+			id, ok := parseInt(s)
+			if !ok {
+				return false
+			}
+			st.NSpid = append(st.NSpid, id)
+		}
+		return true
+	}},
+	{"CapEff", true, func(st *Status, v string) bool {
+		var ok bool
+		st.CapEff, ok = parseHexField(v, 16, 64)
+		return ok && len(v) == 16
+	}},
+}
+
+// Status reads and parses /proc/PID/status.
+func (fs FS) Status(pid int) (Status, error) {
+	return readStatus(fs.pidPath(pid, "status"))
+}
+
+// TaskStatus reads and parses /proc/PID/task/TID/status, the status of one thread.
+func (fs FS) TaskStatus(pid, tid int) (Status, error) {
+	return readStatus(fs.taskPath(pid, tid, "status"))
+}
+
+func readStatus(path string) (Status, error) {
+	raw, err := readBounded(path, maxSmall)
+	if err != nil {
+		return Status{}, err
+	}
+	st, err := parseStatus(string(raw))
+	return st, withFile(err, path)
+}
+
+// parseStatus parses the text of a status file. Lines it does not hold are skipped, but each
+// must be "Key:value"; a field Status holds must parse, appear once, and if required, appear.
+func parseStatus(text string) (Status, error) {
+	if text == "" {
+		return Status{}, &ParseError{Reason: "empty file"}
+	}
+	if perr := unterminated(text); perr != nil {
+		return Status{}, perr
+	}
+	var st Status
+	seen := make([]bool, len(statusFields))
+	n := 0
+	for line := range strings.SplitSeq(text[:len(text)-1], "\n") {
+		n++
+		key, val, ok := strings.Cut(line, ":")
+		if !ok {
+			return Status{}, &ParseError{Line: n, Text: line, Reason: "no colon after the key"}
+		}
+		i := statusFieldIndex(key)
+		if i < 0 {
+			continue
+		}
+		val = strings.TrimPrefix(val, "\t")
+		if seen[i] || !statusFields[i].parse(&st, val) {
+			return Status{}, &ParseError{Line: n, Text: line, Reason: "bad or repeated " + key + " line"}
+		}
+		seen[i] = true
+	}
+	for i, f := range statusFields {
+		if f.required && !seen[i] {
+			return Status{}, &ParseError{Reason: fmt.Sprintf("no %s line", f.key)}
+		}
+	}
+	return st, nil
+}
+
+func statusFieldIndex(key string) int {
+	for i := range statusFields {
+		if statusFields[i].key == key {
+			return i
+		}
+	}
+	return -1
+}
+
+// intField returns a parser that stores a non-negative decimal in the field field selects.
+func intField(field func(*Status) *int) func(*Status, string) bool {
+	return func(st *Status, v string) bool {
+		n, ok := parseInt(v)
+		*field(st) = n
+		return ok
+	}
+}
+
+// parseIDs parses the four tab-separated ids of a Uid or Gid line.
+func parseIDs(v string, ids *[4]uint32) bool {
+	parts := strings.Split(v, "\t")
+	if len(parts) != len(ids) {
+		return false
+	}
+	for i, p := range parts {
+		id, ok := parseDecField(p)
+		if !ok || id > 1<<32-1 {
+			return false
+		}
+		ids[i] = uint32(id)
+	}
+	return true
+}
+
+// isStateLetter reports whether c can be a task state letter (R, S, D, T, t, ...).
+func isStateLetter(c byte) bool {
+	return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z'
+}
+
+// parseInt parses a non-negative decimal below 2^31, as the kernel prints ids and counts.
+func parseInt(s string) (int, bool) {
+	v, ok := parseDecField(s)
+	if !ok || v > 1<<31-1 {
+		return 0, false
+	}
+	return int(v), true
+}
