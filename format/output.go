@@ -27,6 +27,7 @@ type output struct {
 	indexOff int64
 	indexLen int64
 	final    [32]byte
+	end      End // the end record as written
 }
 
 type regionAcc struct {
@@ -186,6 +187,7 @@ func (o *output) endPayload(e End) []byte {
 		e.Threads = t.threads
 	}
 	e.DataBytes, e.ZeroBytes, e.UnreadableBytes, e.NotCapturedBytes = t.data, t.zero, t.unread, t.notCapt
+	o.end = e
 	p, _ := json.Marshal(e) // End holds only marshalable fields
 	return p
 }

@@ -239,5 +239,8 @@ func (w *Writer) Close(end End) error {
 // it for a finished archive. Call it after Close.
 func (w *Writer) Digest() [32]byte { return w.o.digest() }
 
+// Totals is the end record as Close wrote it, counters filled in.
+func (w *Writer) Totals() End { return w.o.end }
+
 // Size is the number of bytes handed to the underlying writer.
 func (w *Writer) Size() int64 { return w.o.n.Load() }

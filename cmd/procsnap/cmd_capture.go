@@ -2,11 +2,176 @@ package main
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/procsnap/procsnap/format"
+	"github.com/procsnap/procsnap/snapshot"
+	"github.com/spf13/pflag"
+	"golang.org/x/term"
 )
 
-// runCapture is not built yet.
+const captureUsage = `Usage: procsnap capture [flags] PID
+
+Freeze every thread of process PID, copy every readable memory region and the
+verbatim /proc/PID/maps into a compressed, hashed archive, then let it run on.
+The target is never left stopped: not on error, Ctrl-C, SIGTERM or SIGKILL.
+
+The archive is written with mode 0600 (process memory holds secrets). With
+-o - it streams to stdout, e.g. over ssh:  procsnap capture -o - 1234 | ssh host 'cat > x.psnap'
+
+Exit codes: 0 complete, 1 failure, 2 usage, 3 archive written but incomplete
+(target exited), 130/143 interrupted by SIGINT/SIGTERM (archive closed, incomplete).
+`
+
+type captureOpts struct {
+	output, level, chunk, buffer, note string
+	force, includeUnreadable           bool
+	noProgress, quiet                  bool
+}
+
+func captureFlags(o *captureOpts, stdout io.Writer) *pflag.FlagSet {
+	fs := newFlagSet("capture", captureUsage, stdout)
+	fs.StringVarP(&o.output, "output", "o", "", `archive path, "-" for stdout (default procsnap-PID-UTCTIME.psnap)`)
+	fs.BoolVar(&o.force, "force", false, "overwrite an existing output file")
+	fs.BoolVar(&o.includeUnreadable, "include-unreadable", false, "also read regions without r permission, through /proc/PID/mem")
+	fs.StringVar(&o.level, "level", "fastest", "compression level: fastest, default or better")
+	fs.StringVar(&o.chunk, "chunk-size", "256KiB", "chunk size, a power of two (e.g. 64KiB, 1MiB)")
+	fs.StringVar(&o.buffer, "buffer", "", "memory for the frozen-phase copy (e.g. 512MiB; default: what the target needs, at most half of MemAvailable)")
+	fs.StringVar(&o.note, "note", "", "examiner's note, stored in the archive metadata")
+	fs.BoolVar(&o.noProgress, "no-progress", false, "no progress display on stderr")
+	fs.BoolVarP(&o.quiet, "quiet", "q", false, "print only errors")
+	return fs
+}
+
 func runCapture(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return errors.New("capture is not implemented yet")
+	var o captureOpts
+	fs := captureFlags(&o, stdout)
+	if err := parseFlags(fs, args, 1); err != nil {
+		return err
+	}
+	pid, err := strconv.Atoi(fs.Arg(0))
+	if err != nil || pid <= 0 {
+		return usagef("bad PID %q: want a process id such as 1234", fs.Arg(0))
+	}
+	opts, err := o.snapshotOptions()
+	if err != nil {
+		return err
+	}
+	if !o.quiet && !o.noProgress && isTerminal(stderr) {
+		opts.Progress = newProgressBar(stderr)
+	}
+	out, name, cleanup, err := openCaptureOutput(o, pid, stdout)
+	if err != nil {
+		return err
+	}
+	res, err := snapshot.Capture(ctx, pid, out, opts)
+	if cerr := cleanup(res != nil && err == nil || isIncomplete(err)); cerr != nil && err == nil {
+		err = cerr
+	}
+	if res != nil && !o.quiet {
+		printCaptureSummary(stderr, res, name)
+	}
+	return captureExit(err)
+}
+
+func (o captureOpts) snapshotOptions() (snapshot.Options, error) {
+	lvl, err := format.ParseLevel(o.level)
+	if err != nil {
+		return snapshot.Options{}, usagef("--level: %v", err)
+	}
+	chunk, err := parseSize(o.chunk)
+	if err != nil {
+		return snapshot.Options{}, usagef("--chunk-size: %v", err)
+	}
+	var buffer int64
+	if o.buffer != "" {
+		if buffer, err = parseSize(o.buffer); err != nil {
+			return snapshot.Options{}, usagef("--buffer: %v", err)
+		}
+	}
+	if chunk > format.MaxChunkSize || chunk&(chunk-1) != 0 || chunk < 4096 {
+		return snapshot.Options{}, usagef("--chunk-size %s: want a power of two from 4KiB to 16MiB", o.chunk)
+	}
+	return snapshot.Options{IncludeUnreadable: o.includeUnreadable, Level: lvl, ChunkSize: int(chunk),
+		BufferSize: buffer, Note: o.note, ToolVersion: version}, nil
+}
+
+// openCaptureOutput opens the archive's destination before the target is
+// touched. cleanup closes it; with keep false it removes a file that holds
+// no usable archive.
+func openCaptureOutput(o captureOpts, pid int, stdout io.Writer) (io.Writer, string, func(keep bool) error, error) {
+	if o.output == "-" {
+		if isTerminal(stdout) {
+			return nil, "", nil, usagef("refusing to write an archive to a terminal: redirect or pipe stdout, or use -o FILE")
+		}
+		return stdout, "-", func(bool) error { return nil }, nil
+	}
+	name := o.output
+	if name == "" {
+		name = fmt.Sprintf("procsnap-%d-%s.psnap", pid, time.Now().UTC().Format("20060102T150405Z"))
+	}
+	f, err := createOutput(name, o.force)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	cleanup := func(keep bool) error {
+		if !keep {
+			f.Close()
+			return os.Remove(name)
+		}
+		if err := f.Sync(); err != nil {
+			f.Close()
+			return fmt.Errorf("sync %s: %w", name, err)
+		}
+		return f.Close()
+	}
+	return f, name, cleanup, nil
+}
+
+func isIncomplete(err error) bool {
+	var ie *snapshot.IncompleteError
+	return errors.As(err, &ie)
+}
+
+// captureExit maps a capture's outcome to the documented exit codes.
+func captureExit(err error) error {
+	var ie *snapshot.IncompleteError
+	var se *signalError
+	switch {
+	case err == nil:
+		return nil
+	case errors.As(err, &ie) && errors.As(err, &se):
+		return &codeError{code: 128 + int(se.sig), err: err}
+	case errors.As(err, &ie):
+		return &codeError{code: exitIncomplete, err: err}
+	case errors.As(err, &se):
+		return &codeError{code: 128 + int(se.sig), err: err}
+	}
+	return err
+}
+
+func printCaptureSummary(w io.Writer, r *snapshot.Result, name string) {
+	state := "complete"
+	if !r.Complete {
+		state = "INCOMPLETE: " + r.Reason
+	}
+	fmt.Fprintf(w, "procsnap: PID %d, %d threads, %d regions: %s captured, %s unreadable, %s not captured (%s)\n",
+		r.PID, r.Threads, r.Regions, human(r.CapturedBytes), human(r.UnreadableBytes), human(r.NotCapturedBytes), state)
+	fmt.Fprintf(w, "procsnap: frozen for %s", r.Frozen.Round(time.Microsecond))
+	if r.Overflowed {
+		fmt.Fprintf(w, " (the %s copy buffer was too small: part was compressed while frozen; raise --buffer to shorten the freeze)", human(uint64(r.BufferBytes)))
+	}
+	fmt.Fprintf(w, "; archive %s\n", human(uint64(r.ArchiveBytes)))
+	fmt.Fprintf(w, "%s  %s\n", hex.EncodeToString(r.SHA256[:]), name)
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
 }

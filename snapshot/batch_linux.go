@@ -1,0 +1,150 @@
+package snapshot
+
+import "github.com/procsnap/procsnap/format"
+
+// itemKind orders what capture hands the archive writer for a region.
+type itemKind uint8
+
+const (
+	itemBegin itemKind = iota
+	itemZero           // a run of untouched pages: recorded as zero, not read
+	itemPiece          // a read into the copy buffer
+	itemEnd
+)
+
+type item struct {
+	kind       itemKind
+	plan       int
+	start, end uint64
+	piece      *piece
+}
+
+// buildItems lays the plan out as the sequence of writer calls, with reads
+// cut into pieces of at most limit bytes (buffers are assigned later).
+func buildItems(plans []regionPlan, limit uint64, ps uint64) []item {
+	limit = max(limit-limit%ps, ps)
+	var items []item
+	for i := range plans {
+		items = append(items, item{kind: itemBegin, plan: i})
+		for _, r := range plans[i].runs {
+			if r.zero {
+				items = append(items, item{kind: itemZero, plan: i, start: r.start, end: r.end})
+				continue
+			}
+			for a := r.start; a < r.end; a += limit {
+				b := min(a+limit, r.end)
+				items = append(items, item{kind: itemPiece, plan: i, start: a, end: b})
+			}
+		}
+		items = append(items, item{kind: itemEnd, plan: i})
+	}
+	return items
+}
+
+// nextBatch gives pieces from items[from:] slices of buf until it is full,
+// splitting the piece that does not fit. It returns the end of the batch
+// (exclusive) and the items, which may have grown by the split.
+func nextBatch(items []item, from int, buf []byte, ps uint64) (int, []item) {
+	used := uint64(0)
+	size := uint64(len(buf))
+	for i := from; i < len(items); i++ {
+		it := &items[i]
+		if it.kind != itemPiece {
+			continue
+		}
+		n := it.end - it.start
+		room := size - used
+		if room < ps {
+			return i, items
+		}
+		if n > room {
+			room -= room % ps
+			tail := item{kind: itemPiece, plan: it.plan, start: it.start + room, end: it.end}
+			it.end = it.start + room
+			items = append(items[:i+1], append([]item{tail}, items[i+1:]...)...)
+			it = &items[i]
+			n = room
+		}
+		it.piece = &piece{plan: it.plan, start: it.start, buf: buf[used : used+n : used+n]}
+		used += n
+	}
+	return len(items), items
+}
+
+// regionEmit tracks one region across the writer calls of its items.
+type regionEmit struct {
+	stopped bool
+	usedVM  bool
+	usedMem bool
+	message string
+}
+
+// emit hands a batch of copied items to the archive writer in order. A
+// piece that stopped short (target gone, interrupted) ends its region's
+// data: the rest of the region is recorded as not captured, with why.
+func emit(aw *format.Writer, plans []regionPlan, state []regionEmit, items []item, why func() string) error {
+	for _, it := range items {
+		st := &state[it.plan]
+		var err error
+		switch it.kind {
+		case itemBegin:
+			err = aw.BeginRegion(plans[it.plan].desc)
+		case itemZero:
+			if !st.stopped {
+				err = aw.WriteFill(it.start, it.end, format.PageZero, 0)
+			}
+		case itemPiece:
+			if !st.stopped {
+				err = emitPiece(aw, it.piece, st, why)
+			}
+		case itemEnd:
+			if st.stopped && st.message == "" {
+				st.message = why()
+			}
+			err = aw.EndRegion(methodOf(st), st.message)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func emitPiece(aw *format.Writer, p *piece, st *regionEmit, why func() string) error {
+	if p == nil || p.done < len(p.buf) {
+		st.stopped, st.message = true, why()
+	}
+	if p == nil {
+		return nil
+	}
+	st.usedVM = st.usedVM || p.usedVM
+	st.usedMem = st.usedMem || p.usedMem
+	at := p.start
+	stop := p.start + uint64(p.done)
+	for _, f := range append(p.fails, format.Range{Start: stop, End: stop}) {
+		if f.Start > at {
+			if err := aw.WriteData(at, p.buf[at-p.start:f.Start-p.start]); err != nil {
+				return err
+			}
+		}
+		if f.End > f.Start {
+			if err := aw.WriteFill(f.Start, f.End, format.PageUnreadable, f.Errno); err != nil {
+				return err
+			}
+		}
+		at = f.End
+	}
+	return nil
+}
+
+func methodOf(st *regionEmit) format.Method {
+	switch {
+	case st.usedVM && st.usedMem:
+		return format.MethodMixed
+	case st.usedMem:
+		return format.MethodProcMem
+	case st.usedVM:
+		return format.MethodVMReadv
+	}
+	return format.MethodNone
+}

@@ -1,0 +1,172 @@
+package snapshot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/procsnap/procsnap/format"
+	"github.com/procsnap/procsnap/procfs"
+	"github.com/procsnap/procsnap/snapshot/internal/ptrace"
+	"golang.org/x/sys/unix"
+)
+
+// Capture freezes process pid, copies its memory, thaws it, and writes the
+// archive to w. w is not closed.
+//
+// On success the Result describes a complete archive. When an archive was
+// written but does not hold the whole capture (the target exited, ctx was
+// cancelled), the Result comes with an *IncompleteError. Any other error
+// means no usable archive was written; the target is thawed in every case.
+func Capture(ctx context.Context, pid int, w io.Writer, opts Options) (*Result, error) {
+	if err := opts.defaults(); err != nil {
+		return nil, err
+	}
+	c := &capture{pfs: procfs.Default(), pid: pid, opts: opts, ps: os.Getpagesize(), res: &Result{PID: pid}}
+	return c.run(ctx, w)
+}
+
+type capture struct {
+	pfs    procfs.FS
+	pid    int
+	opts   Options
+	ps     int
+	res    *Result
+	frozen *ptrace.Frozen
+	cp     *copier
+	start  time.Time
+}
+
+func (c *capture) run(ctx context.Context, w io.Writer) (*Result, error) {
+	c.opts.progress("preparing", 0, 0)
+	st, err := preflight(c.pfs, c.pid)
+	if err != nil {
+		return nil, err
+	}
+	meta := gatherMeta(c.pfs, c.pid, st, c.opts)
+	buf, err := c.prepareBuffer()
+	if err != nil {
+		return nil, err
+	}
+	defer unix.Munmap(buf) //nolint:errcheck // nothing to do about it
+	c.cp = &copier{pid: c.pid, ps: c.ps}
+	if f, err := os.Open(fmt.Sprintf("%s/%d/mem", c.pfs.Dir(), c.pid)); err == nil {
+		c.cp.mem = f
+		defer f.Close()
+	}
+	meta.CaptureStart, meta.CaptureStartMono = time.Now().UTC(), monoNow()
+	if err := c.freeze(ctx); err != nil {
+		return nil, err
+	}
+	defer c.thaw()
+	return c.frozenPhase(ctx, w, meta, buf)
+}
+
+// prepareBuffer sizes and pre-faults the copy buffer from a plan made
+// before the freeze.
+func (c *capture) prepareBuffer() ([]byte, error) {
+	_, maps, err := c.pfs.Maps(c.pid)
+	if err != nil {
+		return nil, fmt.Errorf("read maps of PID %d: %w", c.pid, err)
+	}
+	if len(maps) == 0 {
+		return nil, fmt.Errorf("PID %d has no memory mappings (a kernel thread?): nothing to capture", c.pid)
+	}
+	var need int64
+	for _, p := range makePlan(c.pfs, c.pid, maps, c.ps, c.opts.IncludeUnreadable) {
+		need += p.readBytes()
+	}
+	size := chooseBuffer(c.opts.BufferSize, need, memAvailable(), int64(c.ps))
+	c.res.BufferBytes = size
+	buf, err := allocBuffer(size)
+	if err != nil {
+		return nil, fmt.Errorf("allocate a %d MiB copy buffer: %w (lower it with --buffer)", size>>20, err)
+	}
+	return buf, nil
+}
+
+// chooseBuffer: what the plan reads plus room for growth while we were not
+// looking, at most half the available memory, unless the user said.
+func chooseBuffer(user, need, avail, ps int64) int64 {
+	size := user
+	if size == 0 {
+		size = need + need/16 + 16<<20
+		if avail > 0 {
+			size = min(size, avail/2)
+		}
+	}
+	size = max(size, maxPiece)
+	return (size + ps - 1) / ps * ps
+}
+
+func (c *capture) freeze(ctx context.Context) error {
+	fctx, cancel := context.WithTimeout(ctx, c.opts.FreezeTimeout)
+	defer cancel()
+	c.start = time.Now()
+	f, err := ptrace.Freeze(fctx, c.pid, func() ([]int, error) { return c.pfs.Tasks(c.pid) })
+	if err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("interrupted while freezing PID %d (it was not left stopped): %w", c.pid, context.Cause(ctx))
+		}
+		return explainAttach(c.pfs, c.pid, err)
+	}
+	c.frozen = f
+	return nil
+}
+
+// thaw detaches every task once; the frozen time ends here.
+func (c *capture) thaw() error {
+	if c.frozen == nil {
+		return nil
+	}
+	err := c.frozen.Thaw()
+	if c.res.Frozen == 0 {
+		c.res.Frozen = time.Since(c.start)
+	}
+	return err
+}
+
+// frozenPhase reads the frozen state, copies memory, thaws, and writes.
+func (c *capture) frozenPhase(ctx context.Context, w io.Writer, meta *format.Meta, buf []byte) (*Result, error) {
+	rawMaps, maps, err := c.pfs.Maps(c.pid)
+	if err != nil {
+		return nil, fmt.Errorf("read maps of frozen PID %d: %w", c.pid, err)
+	}
+	auxv, _, _ := c.pfs.Auxv(c.pid)
+	threads := c.registers()
+	plans := makePlan(c.pfs, c.pid, maps, c.ps, c.opts.IncludeUnreadable)
+	aw, err := format.NewWriter(w, format.WriterOptions{PageSize: c.ps, ChunkSize: c.opts.ChunkSize, Level: c.opts.Level})
+	if err != nil {
+		return nil, err
+	}
+	_ = aw.WriteMeta(meta)
+	_ = aw.WriteMaps(rawMaps)
+	_ = aw.WriteAuxv(auxv)
+	for _, t := range threads {
+		_ = aw.WriteThread(t)
+	}
+	c.res.Threads, c.res.Regions = len(threads), len(plans)
+	last, state, copyErr := c.copyAll(ctx, aw, plans, buf)
+	thawErr := c.thaw()
+	return c.finish(ctx, aw, plans, last, state, errors.Join(copyErr, thawErr))
+}
+
+// registers reads every frozen thread's register sets, leader first.
+func (c *capture) registers() []format.Thread {
+	var out []format.Thread
+	for _, tid := range c.frozen.Tasks() {
+		sets, err := c.frozen.Registers(tid)
+		if err != nil {
+			continue // the thread died while frozen: it has no registers to record
+		}
+		t := format.Thread{TID: tid}
+		for _, s := range sets {
+			t.RegSets = append(t.RegSets, format.RegSet{Type: s.Type, Data: s.Data})
+		}
+		out = append(out, t)
+	}
+	return out
+}

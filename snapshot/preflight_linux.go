@@ -1,0 +1,105 @@
+package snapshot
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"strings"
+
+	"github.com/procsnap/procsnap/procfs"
+	"golang.org/x/sys/unix"
+)
+
+const capSysPtrace = 19
+
+// preflight checks, before touching the target, that it exists and can be
+// traced, and says exactly why not and what to do when it cannot.
+func preflight(pfs procfs.FS, pid int) (procfs.Status, error) {
+	if pid <= 0 {
+		return procfs.Status{}, fmt.Errorf("PID %d is not a process id", pid)
+	}
+	if pid == os.Getpid() {
+		return procfs.Status{}, fmt.Errorf("PID %d is procsnap itself: run procsnap from another process", pid)
+	}
+	st, err := pfs.Status(pid)
+	if errors.Is(err, fs.ErrNotExist) {
+		return st, fmt.Errorf("no process with PID %d (check the PID, and that procsnap runs in the target's PID namespace)", pid)
+	}
+	if err != nil {
+		return st, fmt.Errorf("read status of PID %d: %w", pid, err)
+	}
+	if st.Tgid != pid {
+		return st, fmt.Errorf("PID %d is a thread of process %d: capture the process (PID %d)", pid, st.Tgid, st.Tgid)
+	}
+	switch st.State {
+	case 'Z', 'X':
+		return st, fmt.Errorf("PID %d is a zombie (%c): it has no memory left to capture", pid, st.State)
+	}
+	if st.TracerPid != 0 {
+		return st, alreadyTraced(pfs, pid, st.TracerPid)
+	}
+	if err := permitted(pfs, st); err != nil {
+		return st, fmt.Errorf("cannot trace PID %d: %w", pid, err)
+	}
+	return st, nil
+}
+
+func alreadyTraced(pfs procfs.FS, pid, tracer int) error {
+	name := "?"
+	if c, err := pfs.Comm(tracer); err == nil {
+		name = c
+	}
+	return fmt.Errorf("PID %d is already traced by PID %d (%s): a process has one tracer at a time; detach that debugger or tracer and retry", pid, tracer, name)
+}
+
+// permitted explains why this process may not ptrace the target, if it
+// may not: it needs root or CAP_SYS_PTRACE, or the target's uids, and yama
+// may forbid even that.
+func permitted(pfs procfs.FS, target procfs.Status) error {
+	self, err := pfs.Status(os.Getpid())
+	if err != nil {
+		return nil // cannot tell: let the attach itself decide
+	}
+	if self.CapEff&(1<<capSysPtrace) != 0 {
+		return nil
+	}
+	euid := self.Uid[1]
+	for _, u := range target.Uid[:3] {
+		if u != euid {
+			return fmt.Errorf("operation not permitted: the target runs as uid %d and procsnap as uid %d (run procsnap as root, or with CAP_SYS_PTRACE)", target.Uid[0], euid)
+		}
+	}
+	if scope := yamaScope(); scope >= 1 {
+		return fmt.Errorf("operation not permitted: /proc/sys/kernel/yama/ptrace_scope is %d, which allows only a parent to trace its child (run procsnap as root or with CAP_SYS_PTRACE, or set ptrace_scope to 0)", scope)
+	}
+	return nil
+}
+
+func yamaScope() int {
+	b, err := os.ReadFile("/proc/sys/kernel/yama/ptrace_scope")
+	if err != nil {
+		return -1
+	}
+	var n int
+	if _, err := fmt.Sscanf(strings.TrimSpace(string(b)), "%d", &n); err != nil {
+		return -1
+	}
+	return n
+}
+
+// explainAttach turns a failed freeze into a message with the cause.
+func explainAttach(pfs procfs.FS, pid int, err error) error {
+	if !errors.Is(err, unix.EPERM) {
+		return fmt.Errorf("freeze PID %d: %w", pid, err)
+	}
+	if st, serr := pfs.Status(pid); serr == nil && st.TracerPid != 0 {
+		return alreadyTraced(pfs, pid, st.TracerPid)
+	}
+	if st, serr := pfs.Status(pid); serr == nil {
+		if perr := permitted(pfs, st); perr != nil {
+			return fmt.Errorf("freeze PID %d: %w", pid, perr)
+		}
+	}
+	return fmt.Errorf("freeze PID %d: %w (needs root or CAP_SYS_PTRACE; a seccomp or LSM policy may also forbid ptrace)", pid, err)
+}

@@ -1,0 +1,128 @@
+package snapshot
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/procsnap/procsnap/format"
+)
+
+// copyAll copies every planned region. When the buffer fills up before the
+// end, what it holds is compressed and written while the target is still
+// frozen, and the buffer is reused. The last batch is left for finish, to
+// be written after the thaw.
+func (c *capture) copyAll(ctx context.Context, aw *format.Writer, plans []regionPlan, buf []byte) ([]item, []regionEmit, error) {
+	ps := uint64(c.ps)
+	items := buildItems(plans, uint64(min(maxPiece, len(buf))), ps)
+	state := make([]regionEmit, len(plans))
+	var total, done int64
+	for i := range plans {
+		total += plans[i].readBytes()
+	}
+	useMem := func(i int) bool { return plans[i].useMem }
+	progress := func(n int64) { done += n; c.opts.progress("copying", done, total) }
+	c.opts.progress("frozen", 0, total)
+	for from := 0; ; {
+		var end int
+		end, items = nextBatch(items, from, buf, ps)
+		batch := items[from:end]
+		var pieces []*piece
+		for _, it := range batch {
+			if it.piece != nil {
+				pieces = append(pieces, it.piece)
+			}
+		}
+		c.cp.copyPieces(ctx, pieces, useMem, progress)
+		if end == len(items) {
+			return batch, state, nil
+		}
+		c.res.Overflowed = true
+		if err := emit(aw, plans, state, batch, c.why(ctx)); err != nil {
+			return nil, state, err
+		}
+		if err := aw.Flush(); err != nil {
+			return nil, state, err
+		}
+		from = end
+	}
+}
+
+// why says why the capture stopped short, or "".
+func (c *capture) why(ctx context.Context) func() string {
+	return func() string {
+		switch {
+		case c.cp.gone.Load():
+			return ErrTargetExited.Error()
+		case ctx.Err() != nil:
+			return "interrupted: " + context.Cause(ctx).Error()
+		}
+		return ""
+	}
+}
+
+// finish writes the last batch (after the thaw), the end record, index
+// and trailer, and fills in the Result.
+func (c *capture) finish(ctx context.Context, aw *format.Writer, plans []regionPlan, last []item, state []regionEmit, err error) (*Result, error) {
+	c.opts.progress("writing", 0, 0)
+	why := c.why(ctx)
+	if err == nil {
+		err = emit(aw, plans, state, last, why)
+	}
+	if len(c.frozen.Exited()) > 0 && len(c.frozen.Exited()) >= len(c.frozen.Tasks()) {
+		c.cp.gone.Store(true)
+	}
+	end := format.End{Complete: true, Finished: time.Now().UTC(), FinishedMono: monoNow(),
+		FrozenNS: c.res.Frozen.Nanoseconds(), Threads: c.res.Threads}
+	reason := why()
+	if err != nil && reason == "" {
+		reason = "capture failed: " + err.Error()
+	}
+	if reason != "" {
+		end.Complete, end.Reason = false, reason
+	}
+	closeErr := aw.Close(end)
+	t := aw.Totals()
+	r := c.res
+	r.CapturedBytes, r.UnreadableBytes, r.NotCapturedBytes = t.DataBytes+t.ZeroBytes, t.UnreadableBytes, t.NotCapturedBytes
+	r.ArchiveBytes, r.SHA256 = aw.Size(), aw.Digest()
+	r.Complete, r.Reason = end.Complete, end.Reason
+	c.opts.progress("done", r.ArchiveBytes, r.ArchiveBytes)
+	switch {
+	case closeErr != nil:
+		return r, fmt.Errorf("write archive: %w", closeErr)
+	case err != nil:
+		return r, err
+	case c.cp.gone.Load():
+		return r, &IncompleteError{Reason: reason, Cause: ErrTargetExited}
+	case ctx.Err() != nil:
+		return r, &IncompleteError{Reason: reason, Cause: context.Cause(ctx)}
+	}
+	return r, nil
+}
+
+// memAvailable is MemAvailable from /proc/meminfo in bytes (0 if unknown).
+func memAvailable() int64 {
+	f, err := os.Open("/proc/meminfo")
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if rest, ok := bytes.CutPrefix(sc.Bytes(), []byte("MemAvailable:")); ok {
+			f := bytes.Fields(rest)
+			if len(f) >= 1 {
+				kb, err := strconv.ParseInt(string(f[0]), 10, 64)
+				if err == nil {
+					return kb << 10
+				}
+			}
+		}
+	}
+	return 0
+}
