@@ -57,12 +57,17 @@ func (c *capture) run(ctx context.Context, w io.Writer) (*Result, error) {
 		c.cp.mem = f
 		defer f.Close()
 	}
+	// The writer's encoders are set up before the freeze: it costs time.
+	aw, err := format.NewWriter(w, format.WriterOptions{PageSize: c.ps, ChunkSize: c.opts.ChunkSize, Level: c.opts.Level})
+	if err != nil {
+		return nil, err
+	}
 	meta.CaptureStart, meta.CaptureStartMono = time.Now().UTC(), monoNow()
 	if err := c.freeze(ctx); err != nil {
 		return nil, err
 	}
 	defer c.thaw()
-	return c.frozenPhase(ctx, w, meta, buf)
+	return c.frozenPhase(ctx, aw, meta, buf)
 }
 
 // prepareBuffer sizes and pre-faults the copy buffer from a plan made
@@ -130,7 +135,7 @@ func (c *capture) thaw() error {
 }
 
 // frozenPhase reads the frozen state, copies memory, thaws, and writes.
-func (c *capture) frozenPhase(ctx context.Context, w io.Writer, meta *format.Meta, buf []byte) (*Result, error) {
+func (c *capture) frozenPhase(ctx context.Context, aw *format.Writer, meta *format.Meta, buf []byte) (*Result, error) {
 	rawMaps, maps, err := c.pfs.Maps(c.pid)
 	if err != nil {
 		return nil, fmt.Errorf("read maps of frozen PID %d: %w", c.pid, err)
@@ -138,10 +143,6 @@ func (c *capture) frozenPhase(ctx context.Context, w io.Writer, meta *format.Met
 	auxv, _, _ := c.pfs.Auxv(c.pid)
 	threads := c.registers()
 	plans := makePlan(c.pfs, c.pid, maps, c.ps, c.opts.IncludeUnreadable)
-	aw, err := format.NewWriter(w, format.WriterOptions{PageSize: c.ps, ChunkSize: c.opts.ChunkSize, Level: c.opts.Level})
-	if err != nil {
-		return nil, err
-	}
 	_ = aw.WriteMeta(meta)
 	_ = aw.WriteMaps(rawMaps)
 	_ = aw.WriteAuxv(auxv)
