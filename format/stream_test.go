@@ -129,3 +129,22 @@ func TestWriteErrorIsSticky(t *testing.T) {
 		t.Errorf("write after Close returned nil")
 	}
 }
+
+func TestAbortWritesNothing(t *testing.T) {
+	var buf bytes.Buffer
+	aw, err := NewWriter(&buf, WriterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = aw.WriteMeta(&Meta{PID: 1})
+	aw.Abort()
+	if buf.Len() != 0 {
+		t.Errorf("Abort let %d bytes through", buf.Len())
+	}
+	if err := aw.WriteMaps(nil); err == nil {
+		t.Errorf("write after Abort succeeded")
+	}
+	if err := aw.Close(End{}); err == nil {
+		t.Errorf("Close after Abort succeeded")
+	}
+}

@@ -235,6 +235,25 @@ func (w *Writer) Close(end End) error {
 	return err
 }
 
+// ErrAborted is the sticky error of a Writer after Abort.
+var ErrAborted = errors.New("archive writer aborted")
+
+// Abort stops the Writer without writing anything more, not even what is
+// buffered: for a capture that failed before it had anything to record.
+func (w *Writer) Abort() {
+	w.errMu.Lock()
+	if w.closed {
+		w.errMu.Unlock()
+		return
+	}
+	w.closed = true
+	w.errMu.Unlock()
+	w.setErr(ErrAborted)
+	close(w.queue)
+	close(w.work)
+	w.wg.Wait()
+}
+
 // Digest is the SHA-256 of every byte written so far, as sha256sum prints
 // it for a finished archive. Call it after Close.
 func (w *Writer) Digest() [32]byte { return w.o.digest() }

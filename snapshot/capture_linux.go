@@ -64,6 +64,7 @@ func (c *capture) run(ctx context.Context, w io.Writer) (*Result, error) {
 	}
 	meta.CaptureStart, meta.CaptureStartMono = time.Now().UTC(), monoNow()
 	if err := c.freeze(ctx); err != nil {
+		aw.Abort()
 		return nil, err
 	}
 	defer c.thaw()
@@ -138,6 +139,7 @@ func (c *capture) thaw() error {
 func (c *capture) frozenPhase(ctx context.Context, aw *format.Writer, meta *format.Meta, buf []byte) (*Result, error) {
 	rawMaps, maps, err := c.pfs.Maps(c.pid)
 	if err != nil {
+		aw.Abort()
 		return nil, fmt.Errorf("read maps of frozen PID %d: %w", c.pid, err)
 	}
 	auxv, _, _ := c.pfs.Auxv(c.pid)
