@@ -98,7 +98,8 @@ func sparseCandidate(m procfs.Mapping) bool {
 }
 
 // pagemapRuns splits a mapping into runs to read and runs of untouched
-// (zero) pages.
+// (zero) pages: with PAGEMAP_SCAN where the kernel has it (cost in
+// proportion to the touched pages), else by reading every entry.
 func pagemapRuns(pm *procfs.PagemapReader, m procfs.Mapping, pageSize int, entries []procfs.PageEntry) ([]run, error) {
 	ps := uint64(pageSize)
 	var runs []run
@@ -109,6 +110,21 @@ func pagemapRuns(pm *procfs.PagemapReader, m procfs.Mapping, pageSize int, entri
 		}
 		runs = append(runs, run{start: a, end: b, zero: zero})
 	}
+	at := m.Start
+	err := pm.Touched(m.Start, m.End, func(a, b uint64) {
+		if a > at {
+			add(at, a, true)
+		}
+		add(a, b, false)
+		at = b
+	})
+	if err == nil {
+		if at < m.End {
+			add(at, m.End, true)
+		}
+		return runs, nil
+	}
+	runs = nil
 	for addr := m.Start; addr < m.End; {
 		n := min(uint64(len(entries)), (m.End-addr)/ps)
 		batch := entries[:n]
