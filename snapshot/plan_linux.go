@@ -85,9 +85,10 @@ func skipReason(pfs procfs.FS, pid int, m procfs.Mapping, includeUnreadable bool
 }
 
 // sparseCandidate: private anonymous memory, where a page that was never
-// touched (neither present nor swapped) reads as zeros.
+// touched (neither present nor swapped) reads as zeros. This holds for
+// PROT_NONE reservations too, read with --include-unreadable.
 func sparseCandidate(m procfs.Mapping) bool {
-	if m.Shared() || m.Inode != 0 || !m.Readable() {
+	if m.Shared() || m.Inode != 0 {
 		return false
 	}
 	switch m.Kind() {
