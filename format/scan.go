@@ -9,8 +9,13 @@ import (
 // forged length cannot make a scan read far.
 func (r *Reader) maxRecordLenOf(t recType) int64 {
 	switch t {
+	case recHeader:
+		return recOverhead + 64
 	case recChunk:
 		ps := int(r.hdr.PageSize)
+		if ps == 0 {
+			return recOverhead // no chunk can come before the header
+		}
 		return int64(recOverhead + chunkHeadLen(int(r.hdr.ChunkSize)/ps) + int(r.hdr.ChunkSize))
 	case recFill:
 		return recOverhead + 64
