@@ -3,10 +3,144 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"os"
+	"strconv"
+
+	"github.com/procsnap/procsnap/snapshot/elfcore"
+	"github.com/spf13/pflag"
 )
 
-// runExportCore is not built yet.
+const exportCoreUsage = `Usage: procsnap export-core [-o CORE] [--force] ARCHIVE
+
+Write the snapshot in ARCHIVE as an ELF core file (x86-64) that gdb, readelf
+and other ELF tools open:  gdb EXECUTABLE CORE
+
+Every captured thread becomes a thread in gdb (the thread-group leader first),
+with its general-purpose, FPU and XSAVE registers. Memory that is not in the
+archive (unreadable, not captured, regions skipped or cut off) is left out of
+the file: gdb reads it as zeros, or from the mapped file when it exists on
+this machine. The core is written sequentially (-o - streams it to stdout),
+with mode 0600; an existing file is replaced only with --force.
+
+Exit codes: 0 written, 1 failure (a partial core is removed), 2 usage,
+130/143 interrupted by SIGINT/SIGTERM (a partial core is removed).
+`
+
+type exportCoreOpts struct {
+	output string
+	force  bool
+	quiet  bool
+}
+
+func exportCoreFlags(o *exportCoreOpts, stdout io.Writer) *pflag.FlagSet {
+	fs := newFlagSet("export-core", exportCoreUsage, stdout)
+	fs.StringVarP(&o.output, "output", "o", "", `core file path, "-" for stdout (default ARCHIVE.core)`)
+	fs.BoolVar(&o.force, "force", false, "overwrite an existing output file")
+	fs.BoolVarP(&o.quiet, "quiet", "q", false, "print only errors")
+	return fs
+}
+
 func runExportCore(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return errors.New("export-core is not implemented yet")
+	var o exportCoreOpts
+	fs := exportCoreFlags(&o, stdout)
+	if err := parseFlags(fs, args, 1); err != nil {
+		return err
+	}
+	archive := fs.Arg(0)
+	name := o.output
+	if name == "" {
+		name = archive + ".core"
+	}
+	if err := checkNotArchive(name, archive); err != nil {
+		return err
+	}
+	r, err := openArchive(archive)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	core, err := elfcore.Plan(r)
+	if err != nil {
+		return fmt.Errorf("%s: %w", archive, err)
+	}
+	if !o.quiet {
+		for _, w := range core.Summary().Warnings {
+			fmt.Fprintf(stderr, "procsnap export-core: warning: %s\n", w)
+		}
+	}
+	if err := writeCore(ctx, core, name, o.force, stdout); err != nil {
+		return exportCoreExit(ctx, err)
+	}
+	if !o.quiet {
+		printCoreSummary(stderr, core.Summary(), name, r.Meta().Exe)
+	}
+	return nil
+}
+
+// checkNotArchive refuses an output path that names the archive itself,
+// which --force would otherwise truncate while it is being read.
+func checkNotArchive(name, archive string) error {
+	if name == "-" {
+		return nil
+	}
+	out, err := os.Stat(name)
+	if err != nil {
+		return nil // does not exist (or cannot be seen): createOutput decides
+	}
+	in, err := os.Stat(archive)
+	if err == nil && os.SameFile(in, out) {
+		return usagef("output %s is the archive itself: choose another -o", name)
+	}
+	return nil
+}
+
+// writeCore writes the core to name ("-": stdout). A file that does not
+// hold a whole core is removed.
+func writeCore(ctx context.Context, core *elfcore.Core, name string, force bool, stdout io.Writer) error {
+	if name == "-" {
+		if isTerminal(stdout) {
+			return usagef("refusing to write a core file to a terminal: redirect stdout, or use -o FILE")
+		}
+		return core.Write(ctx, stdout)
+	}
+	f, err := createOutput(name, force)
+	if err != nil {
+		return err
+	}
+	err = core.Write(ctx, f)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(name)
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	return nil
+}
+
+// exportCoreExit maps an interrupted export to 128+signal.
+func exportCoreExit(ctx context.Context, err error) error {
+	var se *signalError
+	if errors.As(context.Cause(ctx), &se) {
+		return &codeError{code: 128 + int(se.sig), err: fmt.Errorf("%v: partial core removed", se)}
+	}
+	return err
+}
+
+func printCoreSummary(w io.Writer, s elfcore.Summary, name, exe string) {
+	fmt.Fprintf(w, "procsnap: %d threads, %d segments: %s of memory in the file, %s not (read as zeros); core %s\n",
+		s.Threads, s.Segments, human(s.FileBytes), human(s.HoleBytes), human(uint64(s.Size)))
+	if name == "-" {
+		return
+	}
+	fmt.Fprintf(w, "procsnap: wrote %s; open it with: gdb EXECUTABLE %s", name, name)
+	if exe != "" {
+		fmt.Fprintf(w, " (the target ran %s)", strconv.Quote(exe))
+	}
+	fmt.Fprintln(w)
 }

@@ -25,8 +25,7 @@ func newFlagSet(name, usageText string, stdout io.Writer) *pflag.FlagSet {
 func parseFlags(fs *pflag.FlagSet, args []string, want int) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, pflag.ErrHelp) {
-			fs.Usage()
-			return errHelp
+			return errHelp // pflag has printed the help already
 		}
 		return usagef("%v (run 'procsnap %s --help')", err, fs.Name())
 	}

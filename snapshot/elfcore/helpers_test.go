@@ -1,0 +1,298 @@
+package elfcore
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/procsnap/procsnap/format"
+)
+
+const tps = 4096
+
+// Page kinds of a synthetic region, one letter a page:
+// d data, z zero page in a chunk, Z zero fill, u unreadable, n not captured.
+type testRegion struct {
+	desc  format.RegionDesc
+	pages string
+}
+
+// testArchive describes a synthetic archive.
+type testArchive struct {
+	meta    format.Meta
+	auxv    []byte
+	threads []format.Thread
+	regions []testRegion
+}
+
+// mem is the expected memory of an archive: the bytes of every d page.
+type mem map[uint64][]byte
+
+func x86Meta() format.Meta {
+	return format.Meta{PID: 100, PPID: 1, Comm: "target", Cmdline: []string{"/bin/target", "-x", "arg with space"},
+		Exe: "/bin/target", UIDs: [4]int{1000, 1000, 1000, 1000}, GIDs: [4]int{100, 100, 100, 100},
+		Host: format.Host{Machine: "x86_64", PageSize: tps}}
+}
+
+// regs returns a recognisable register set of n bytes.
+func regs(seed byte, n int) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = seed + byte(i)
+	}
+	return b
+}
+
+func thread(tid int, withFP bool) format.Thread {
+	t := format.Thread{TID: tid, RegSets: []format.RegSet{{Type: ntPrstatus, Data: regs(byte(tid), userRegsSize)}}}
+	if withFP {
+		t.RegSets = append(t.RegSets, format.RegSet{Type: ntPrfpreg, Data: regs(byte(tid)+1, fpregsSize)},
+			format.RegSet{Type: ntX86Xstate, Data: regs(byte(tid)+2, 1088)})
+	}
+	return t
+}
+
+// build writes the archive and returns its bytes and expected memory.
+func (a testArchive) build(t testing.TB) ([]byte, mem) {
+	t.Helper()
+	var buf bytes.Buffer
+	aw, err := format.NewWriter(&buf, format.WriterOptions{ChunkSize: 4 * tps, Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(aw.WriteMeta(&a.meta))
+	must(aw.WriteMaps([]byte("maps\n")))
+	if a.auxv != nil {
+		must(aw.WriteAuxv(a.auxv))
+	}
+	for _, th := range a.threads {
+		must(aw.WriteThread(th))
+	}
+	want := mem{}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i, g := range a.regions {
+		g.desc.Index = i
+		must(aw.BeginRegion(g.desc))
+		if g.desc.Skip == "" {
+			must(writePages(aw, g, rng, want))
+		}
+		must(aw.EndRegion(format.MethodVMReadv, ""))
+	}
+	must(aw.Close(format.End{Complete: true}))
+	return buf.Bytes(), want
+}
+
+// writePages writes a region's pages run by run of one kind.
+func writePages(aw *format.Writer, g testRegion, rng *rand.Rand, want mem) error {
+	addr := g.desc.Start
+	for i := 0; i < len(g.pages); {
+		j := i
+		for j < len(g.pages) && sameRun(g.pages[i], g.pages[j]) {
+			j++
+		}
+		n := uint64(j-i) * tps
+		var err error
+		switch g.pages[i] {
+		case 'd', 'z':
+			data := make([]byte, n)
+			for p := i; p < j; p++ {
+				if g.pages[p] == 'd' {
+					page := data[(p-i)*tps : (p-i+1)*tps]
+					for k := range page {
+						page[k] = byte(rng.Uint32())
+					}
+				}
+			}
+			want[addr] = data
+			err = aw.WriteData(addr, data)
+		case 'Z':
+			err = aw.WriteFill(addr, addr+n, format.PageZero, 0)
+		case 'u':
+			err = aw.WriteFill(addr, addr+n, format.PageUnreadable, 14)
+		case 'n':
+			err = aw.WriteFill(addr, addr+n, format.PageNotCaptured, 0)
+		}
+		if err != nil {
+			return err
+		}
+		addr += n
+		i = j
+	}
+	return aw.Flush()
+}
+
+func sameRun(a, b byte) bool {
+	chunk := func(c byte) bool { return c == 'd' || c == 'z' }
+	return a == b || chunk(a) && chunk(b)
+}
+
+func openArchive(t testing.TB, b []byte) *format.Reader {
+	t.Helper()
+	r, err := format.NewReader(bytes.NewReader(b), int64(len(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// exportFile exports the archive to a core file in a temp dir.
+func exportFile(t testing.TB, r *format.Reader) (string, Summary) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "core")
+	var buf bytes.Buffer
+	sum, err := Export(context.Background(), &buf, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if int64(buf.Len()) != sum.Size {
+		t.Fatalf("wrote %d bytes, summary says %d", buf.Len(), sum.Size)
+	}
+	if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path, sum
+}
+
+// parsedCore is a core file read with encoding/binary, PN_XNUM included
+// (debug/elf does not follow PN_XNUM).
+type parsedCore struct {
+	raw   []byte
+	phnum uint64
+	xnum  bool
+	phdrs []progHeader
+	notes []parsedNote
+}
+
+type parsedNote struct {
+	name string
+	typ  uint32
+	desc []byte
+}
+
+func parseCore(t testing.TB, raw []byte) *parsedCore {
+	t.Helper()
+	if len(raw) < ehdrSize || string(raw[:4]) != elfMagic {
+		t.Fatalf("not an ELF file")
+	}
+	c := &parsedCore{raw: raw}
+	phoff := binary.LittleEndian.Uint64(raw[32:])
+	c.phnum = uint64(binary.LittleEndian.Uint16(raw[56:]))
+	if c.phnum == pnXNum {
+		c.xnum = true
+		shoff := binary.LittleEndian.Uint64(raw[40:])
+		c.phnum = uint64(binary.LittleEndian.Uint32(raw[shoff+44:])) // sh_info
+	}
+	for i := range c.phnum {
+		p := raw[phoff+i*phdrSize:]
+		c.phdrs = append(c.phdrs, progHeader{Type: le.Uint32(p), Flags: le.Uint32(p[4:]), Offset: le.Uint64(p[8:]),
+			Vaddr: le.Uint64(p[16:]), Paddr: le.Uint64(p[24:]), Filesz: le.Uint64(p[32:]), Memsz: le.Uint64(p[40:]), Align: le.Uint64(p[48:])})
+	}
+	for _, ph := range c.phdrs {
+		if ph.Type == ptNote {
+			c.notes = parseNotes(t, raw[ph.Offset:ph.Offset+ph.Filesz])
+		}
+	}
+	return c
+}
+
+func parseNotes(t testing.TB, b []byte) []parsedNote {
+	t.Helper()
+	var out []parsedNote
+	for len(b) > 0 {
+		if len(b) < 12 {
+			t.Fatalf("note area ends in %d stray bytes", len(b))
+		}
+		nsz, dsz, typ := le.Uint32(b), le.Uint32(b[4:]), le.Uint32(b[8:])
+		name := strings.TrimRight(string(b[12:12+nsz]), "\x00")
+		off := 12 + alignUp(uint64(nsz), 4)
+		out = append(out, parsedNote{name: name, typ: typ, desc: b[off : off+uint64(dsz)]})
+		b = b[off+alignUp(uint64(dsz), 4):]
+	}
+	return out
+}
+
+func (c *parsedCore) loads() []progHeader {
+	var out []progHeader
+	for _, p := range c.phdrs {
+		if p.Type == ptLoad {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// readelf runs `readelf -W -n -l` and fails on anything on stderr. It skips
+// only where readelf is missing outside CI.
+func readelf(t *testing.T, path string) string {
+	t.Helper()
+	if _, err := exec.LookPath("readelf"); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("readelf is missing in CI (install binutils): %v", err)
+		}
+		t.Skip("readelf not installed (binutils)")
+	}
+	var stdout, stderr bytes.Buffer
+	cmd := exec.Command("readelf", "-W", "-n", "-l", path)
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("readelf: %v\n%s", err, stderr.String())
+	}
+	if stderr.Len() > 0 {
+		t.Errorf("readelf wrote to stderr:\n%s", stderr.String())
+	}
+	return stdout.String()
+}
+
+func readFile(t testing.TB, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// gdbCore runs gdb in batch mode on a core alone and returns its stdout.
+// It skips only where gdb is missing outside CI.
+func gdbCore(t *testing.T, core string, cmds ...string) string {
+	t.Helper()
+	gdb, err := exec.LookPath("gdb")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("gdb is missing in CI: %v", err)
+		}
+		t.Skip("gdb not installed")
+	}
+	args := []string{"-batch", "-nx", "-iex", "set debuginfod enabled off"}
+	for _, c := range cmds {
+		args = append(args, "-ex", c)
+	}
+	var stdout, stderr bytes.Buffer
+	cmd := exec.Command(gdb, append(args, "-c", core)...)
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("gdb: %v\n%s", err, stderr.String())
+	}
+	if strings.Contains(stderr.String(), "not in executable format") || strings.Contains(stderr.String(), "not a core dump") {
+		t.Fatalf("gdb does not take the core:\n%s", stderr.String())
+	}
+	return stdout.String()
+}
+
+// gdbWord is how gdb's x/gx prints the 8 bytes at addr of b.
+func gdbWord(addr uint64, b []byte) string {
+	return fmt.Sprintf("%#x:\t0x%016x", addr, binary.LittleEndian.Uint64(b))
+}
