@@ -80,6 +80,7 @@ func TestHostileInput(t *testing.T) {
 			rec(recFill, fill{Region: 0, State: PageZero, Start: 0, End: 8192}.encode()),
 			rec(recFill, fill{Region: 0, State: PageZero, Start: 4096, End: 12288}.encode())), "overlaps"},
 		{"duplicate-region", craft(descRec(0, 0, 4096), descRec(0, 0, 4096)), "duplicate"},
+		{"overlapping-regions", craft(descRec(0, 0, 8192), descRec(1, 4096, 12288)), "overlaps or precedes the region"},
 		{"bad-version", func() []byte {
 			b := []byte(Signature)
 			return appendRecord(b, recHeader, fileHeader{Major: 9, PageSize: 4096, ChunkSize: 65536}.encode())

@@ -1,6 +1,9 @@
 package format
 
-import "fmt"
+import (
+	"fmt"
+	"sort"
+)
 
 // Span is a run of a region's pages stored one way: a chunk (State
 // PageData: its pages are data or zero), a fill (zero, unreadable with
@@ -67,8 +70,12 @@ func (r *Reader) Complete() bool {
 func (r *Reader) Region(index int) *Region { return r.byIndex[index] }
 
 // Spans returns the region's spans in address order, covering it from
-// Start to End: gaps no record covers come back as Missing spans.
-func (g *Region) Spans() []Span {
+// Start to End: gaps no record covers come back as Missing spans. The
+// slice is shared: do not modify it.
+func (g *Region) Spans() []Span { return g.all }
+
+// computeSpans fills the gaps between the stored spans.
+func (g *Region) computeSpans() []Span {
 	out := make([]Span, 0, len(g.spans)+2)
 	at := g.Desc.Start
 	for _, s := range g.spans {
@@ -165,8 +172,13 @@ func (r *Reader) ReadRange(g *Region, start, end uint64, fn func(Run) error) err
 	if start < g.Desc.Start || end > g.Desc.End || start > end {
 		return fmt.Errorf("range %#x-%#x is outside region %d (%#x-%#x)", start, end, g.Desc.Index, g.Desc.Start, g.Desc.End)
 	}
-	for _, s := range g.Spans() {
-		if s.End <= start || s.Start >= end {
+	spans := g.Spans()
+	first := sort.Search(len(spans), func(i int) bool { return spans[i].End > start })
+	for _, s := range spans[first:] {
+		if s.Start >= end {
+			break
+		}
+		if s.End <= start {
 			continue
 		}
 		lo, hi := max(s.Start, start), min(s.End, end)

@@ -40,6 +40,7 @@ type Region struct {
 	Desc    RegionDesc
 	Footer  *Footer
 	spans   []Span // stored spans, sorted by Start
+	all     []Span // spans with the gaps between them, computed once
 	descOff int64
 	footEnd int64 // archive offset just past the footer record
 }
@@ -328,7 +329,21 @@ func (r *Reader) addSpan(region int, s Span) error {
 	return nil
 }
 
-// finish sorts regions by index.
+// finish sorts regions by index, computes their spans, and records
+// regions that overlap or are out of address order, and skipped regions
+// that carry data: maps never shows such things.
 func (r *Reader) finish() {
 	sort.Slice(r.regions, func(i, j int) bool { return r.regions[i].Desc.Index < r.regions[j].Desc.Index })
+	var prevEnd uint64
+	for i, g := range r.regions {
+		g.all = g.computeSpans()
+		if i > 0 && g.Desc.Start < prevEnd {
+			r.problems = append(r.problems, corruptf(g.descOff, g.Desc.Index,
+				"region %#x-%#x overlaps or precedes the region before it", g.Desc.Start, g.Desc.End))
+		}
+		prevEnd = max(prevEnd, g.Desc.End)
+		if g.Desc.Skip != "" && len(g.spans) > 0 {
+			r.problems = append(r.problems, corruptf(g.descOff, g.Desc.Index, "skipped region holds data records"))
+		}
+	}
 }
