@@ -149,6 +149,7 @@ type Meta struct {
 	PID              int               `json:"pid"`
 	PPID             int               `json:"ppid"`
 	Comm             string            `json:"comm"`
+	State            string            `json:"state,omitempty"` // the /proc state letter before the freeze (R, S, T, …)
 	Cmdline          []string          `json:"cmdline"`
 	Environ          []string          `json:"environ,omitempty"`
 	Exe              string            `json:"exe"`

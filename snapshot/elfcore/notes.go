@@ -87,7 +87,7 @@ func prstatus(tid, ppid int, regs []byte, fpvalid bool) note {
 // ptrace while it captures, and the archive records no other state.
 func prpsinfo(m *format.Meta) note {
 	b := make([]byte, prpsinfoSize)
-	b[0], b[1] = 3, 't' // pr_state: index of 'T' in the kernel's "RSDTZW"; pr_sname
+	b[0], b[1] = prState(m.State)
 	le.PutUint32(b[prpsinfoUIDOff:], uint32(m.UIDs[0]))
 	le.PutUint32(b[prpsinfoGIDOff:], uint32(m.GIDs[0]))
 	le.PutUint32(b[prpsinfoPidOff:], uint32(m.PID))
@@ -102,6 +102,24 @@ func prpsinfo(m *format.Meta) note {
 		}
 	}
 	return note{name: "CORE", typ: ntPrpsinfo, desc: b}
+}
+
+// prState is pr_state (the index of the state in the kernel's "RSDTZW")
+// and pr_sname (the letter) for the state recorded before the freeze; 't'
+// (traced) when none was recorded.
+func prState(state string) (byte, byte) {
+	if len(state) != 1 {
+		return 3, 't'
+	}
+	c := state[0]
+	i := strings.IndexByte("RSDTZW", c)
+	if c == 't' {
+		i = 3
+	}
+	if i < 0 {
+		i = 0
+	}
+	return byte(i), c
 }
 
 // fileBacked reports whether a region maps a file, as the kernel's NT_FILE
