@@ -25,7 +25,8 @@ func (s Span) IsChunk() bool { return s.chunk }
 func (s Span) Offset() int64 { return s.off }
 
 // Run is a piece of a region handed out by ReadRange: Data holds the bytes
-// for data and zero pages of a chunk and is nil for everything else.
+// for data and zero pages of a chunk and is nil for everything else. Data
+// is freshly allocated for each chunk and never reused: callers may keep it.
 type Run struct {
 	Start, End uint64
 	State      PageState
@@ -211,7 +212,7 @@ func emitChunkRuns(h chunkHead, data []byte, ps, lo, hi uint64, fn func(Run) err
 		a, b := h.Start+uint64(i)*ps, h.Start+uint64(j)*ps
 		if a < hi && b > lo {
 			a, b = max(a, lo), min(b, hi)
-			run := Run{Start: a, End: b, State: h.States[i], Data: data[a-h.Start : b-h.Start]}
+			run := Run{Start: a, End: b, State: h.States[i], Data: data[a-h.Start : b-h.Start : b-h.Start]}
 			if err := fn(run); err != nil {
 				return err
 			}

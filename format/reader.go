@@ -308,8 +308,9 @@ func (r *Reader) addRegion(p []byte, off int64) error {
 func (r *Reader) addChunkSpan(region int, start, end uint64, off, n int64) error {
 	ps := uint64(r.hdr.PageSize)
 	maxLen := int64(recOverhead + chunkHeadLen(int(r.hdr.ChunkSize)/int(ps)) + int(r.hdr.ChunkSize))
-	if n > maxLen || end <= start || end-start > uint64(r.hdr.ChunkSize) || start%ps != 0 || end%ps != 0 {
-		return corruptf(off, region, "chunk of %d bytes covering %#x-%#x is not a valid chunk", n, start, end)
+	cs := uint64(r.hdr.ChunkSize)
+	if n > maxLen || end <= start || start/cs != (end-1)/cs || start%ps != 0 || end%ps != 0 {
+		return corruptf(off, region, "chunk of %d bytes covering %#x-%#x is not a valid chunk (chunks hold whole pages inside one %d-byte cell)", n, start, end, cs)
 	}
 	return r.addSpan(region, Span{Start: start, End: end, State: PageData, chunk: true, off: off, length: n})
 }
