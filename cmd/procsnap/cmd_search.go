@@ -1,12 +1,481 @@
 package main
 
 import (
+	"bufio"
 	"context"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/procsnap/procsnap/format"
+	"github.com/procsnap/procsnap/snapshot/search"
+	"github.com/spf13/pflag"
 )
 
-// runSearch is not built yet.
+const searchUsage = `Usage: procsnap search [--json] (--string TEXT | --hex HEX | --regex RE | --strings [--min N])
+                       [--wide] [--ignore-case] [--region N | --path TEXT] [--context N] [--max N]
+                       [--max-match-len N] ARCHIVE
+
+Find bytes, strings or patterns in a snapshot and print each match at its
+virtual address: the region (index, perms, path), the offset in the region
+and the bytes around the match (hex and text). Matches come in address order.
+
+  --string TEXT   the UTF-8 bytes of TEXT; with --wide its UTF-16LE encoding too;
+                  with --ignore-case ASCII letters match either case
+  --hex HEX       bytes written in hex: "48 65 6c 6c 6f", "48656c6c6f", "0x48656c"
+  --regex RE      a Go (RE2) regular expression over the bytes (read as UTF-8);
+                  a match is at most --max-match-len bytes (default 4096)
+  --strings       printable runs (0x20-0x7e and tab) of at least --min characters
+                  (default 4), with --wide also UTF-16LE runs: strings -t x at
+                  virtual addresses; the text kept is at most --max-match-len
+
+Only captured bytes are searched: zero, unreadable and not-captured pages are
+skipped and no match spans one of them, or two regions. --string and --hex
+report every occurrence, overlapping ones too; --regex matches do not overlap.
+
+Exit codes: 0 found, 1 not found, 2 trouble (bad usage, an archive that cannot
+be read, damaged chunks that were skipped: their matches are still printed).
+`
+
+type searchOpts struct {
+	json        bool
+	text        string
+	hex         string
+	regex       string
+	strings     bool
+	min         int
+	wide        bool
+	ignoreCase  bool
+	region      int
+	path        string
+	context     int
+	max         int
+	maxMatchLen int
+}
+
+func searchFlags(o *searchOpts, stdout io.Writer) *pflag.FlagSet {
+	fs := newFlagSet("search", searchUsage, stdout)
+	fs.BoolVar(&o.json, "json", false, "JSON output (documented in docs/CLI.md)")
+	fs.StringVar(&o.text, "string", "", "search for `TEXT`")
+	fs.StringVar(&o.hex, "hex", "", "search for the bytes `HEX`")
+	fs.StringVar(&o.regex, "regex", "", "search for the regular expression `RE`")
+	fs.BoolVar(&o.strings, "strings", false, "list printable strings")
+	fs.IntVar(&o.min, "min", search.DefaultMinString, "shortest string listed by --strings, in characters")
+	fs.BoolVar(&o.wide, "wide", false, "also UTF-16LE (with --string or --strings)")
+	fs.BoolVarP(&o.ignoreCase, "ignore-case", "i", false, "ASCII case folding (with --string or --regex)")
+	fs.IntVar(&o.region, "region", -1, "search only the region with index `N`")
+	fs.StringVar(&o.path, "path", "", "search only regions whose path contains `TEXT`")
+	fs.IntVar(&o.context, "context", 16, "bytes shown on each side of a match (0-4096)")
+	fs.IntVar(&o.max, "max", 0, "stop after `N` matches (0: no limit)")
+	fs.IntVar(&o.maxMatchLen, "max-match-len", search.DefaultMaxMatchLen, "longest --regex match, longest --strings text, in bytes")
+	return fs
+}
+
 func runSearch(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return errors.New("search is not implemented yet")
+	var o searchOpts
+	fs := searchFlags(&o, stdout)
+	if err := parseFlags(fs, args, 1); err != nil {
+		return err
+	}
+	q, err := o.query(fs)
+	if err != nil {
+		return err
+	}
+	r, err := openArchive(fs.Arg(0))
+	if err != nil {
+		return &codeError{code: 2, err: err}
+	}
+	defer r.Close()
+	if why := r.Recovered(); why != "" {
+		fmt.Fprintf(stderr, "procsnap search: warning: the archive's index is unusable (%s); searching the records recovered by a scan\n", why)
+	}
+	regions, err := o.regions(r)
+	if err != nil {
+		return &codeError{code: 2, err: err}
+	}
+	ctxBytes := o.context
+	if o.strings {
+		ctxBytes = 0
+	}
+	all := regions
+	if all == nil {
+		all = r.Regions()
+	}
+	out := newSearchOutput(stdout, o.json, o.strings, all)
+	opts := search.Options{Regions: regions, Context: ctxBytes, Max: o.max, Format: out.format}
+	res, err := search.Search(ctx, r, q, opts, out.match)
+	return searchExit(ctx, stderr, out, res, err)
+}
+
+// query checks the flag combination and compiles the search.
+func (o *searchOpts) query(fs *pflag.FlagSet) (*search.Query, error) {
+	modes := 0
+	for _, f := range []string{"string", "hex", "regex", "strings"} {
+		if anyChanged(fs, f) {
+			modes++
+		}
+	}
+	if modes != 1 {
+		return nil, usagef("give exactly one of --string, --hex, --regex and --strings (run 'procsnap search --help')")
+	}
+	o.strings = fs.Changed("strings")
+	only := []struct {
+		flag string
+		ok   bool
+	}{
+		{"wide", anyChanged(fs, "string", "strings")},
+		{"ignore-case", anyChanged(fs, "string", "regex")},
+		{"min", o.strings},
+		{"context", !o.strings},
+		{"max-match-len", anyChanged(fs, "regex", "strings")},
+	}
+	for _, c := range only {
+		if fs.Changed(c.flag) && !c.ok {
+			return nil, usagef("--%s does not apply to this search (run 'procsnap search --help')", c.flag)
+		}
+	}
+	if fs.Changed("region") && fs.Changed("path") {
+		return nil, usagef("give --region or --path, not both")
+	}
+	switch {
+	case o.max < 0:
+		return nil, usagef("--max %d: want 0 (no limit) or more", o.max)
+	case o.min < 1:
+		return nil, usagef("--min %d: want 1 or more", o.min)
+	case o.maxMatchLen < 1:
+		return nil, usagef("--max-match-len %d: want 1 or more", o.maxMatchLen)
+	}
+	if o.context < 0 || o.context > search.MaxContext {
+		return nil, usagef("--context %d: want 0 to %d", o.context, search.MaxContext)
+	}
+	q, err := o.compile(fs)
+	if err != nil {
+		return nil, usagef("%v", err)
+	}
+	return q, nil
+}
+
+func anyChanged(fs *pflag.FlagSet, flags ...string) bool {
+	for _, f := range flags {
+		if fs.Changed(f) {
+			return true
+		}
+	}
+	return false
+}
+
+func (o *searchOpts) compile(fs *pflag.FlagSet) (*search.Query, error) {
+	switch {
+	case fs.Changed("string"):
+		return search.NewText(o.text, search.TextOptions{Wide: o.wide, IgnoreCase: o.ignoreCase})
+	case fs.Changed("hex"):
+		b, err := search.ParseHex(o.hex)
+		if err != nil {
+			return nil, err
+		}
+		return search.NewBytes(b)
+	case fs.Changed("regex"):
+		return search.NewRegex(o.regex, o.ignoreCase, o.maxMatchLen)
+	}
+	return search.NewStrings(o.min, o.wide, o.maxMatchLen)
+}
+
+// regions are the regions --region or --path select (nil: all).
+func (o *searchOpts) regions(r *format.Reader) ([]*format.Region, error) {
+	switch {
+	case o.region >= 0:
+		g := r.Region(o.region)
+		if g == nil {
+			return nil, fmt.Errorf("the archive has no region %d (run 'procsnap list' for the regions)", o.region)
+		}
+		return []*format.Region{g}, nil
+	case o.path != "":
+		var out []*format.Region
+		for _, g := range r.Regions() {
+			if strings.Contains(g.Desc.Path, o.path) {
+				out = append(out, g)
+			}
+		}
+		if len(out) == 0 {
+			return nil, fmt.Errorf("no region's path contains %q (run 'procsnap list' for the regions)", o.path)
+		}
+		return out, nil
+	}
+	return nil, nil
+}
+
+// searchExit finishes the output and turns the outcome into grep's exit
+// codes: 0 found, 1 not found, 2 trouble; 128+signal when interrupted.
+func searchExit(ctx context.Context, stderr io.Writer, out *searchOutput, res search.Result, err error) error {
+	ferr := out.finish(res)
+	var se *signalError
+	switch {
+	case errors.As(context.Cause(ctx), &se):
+		return &codeError{code: 128 + int(se.sig), err: se}
+	case errors.Is(err, syscall.EPIPE) || errors.Is(ferr, syscall.EPIPE):
+		return &codeError{code: 0} // the reader went away (e.g. | head): stop quietly
+	case err != nil:
+		return &codeError{code: 2, err: err}
+	case ferr != nil:
+		return &codeError{code: 2, err: fmt.Errorf("write output: %w", ferr)}
+	}
+	for _, p := range res.Problems {
+		fmt.Fprintf(stderr, "procsnap search: %v\n", p)
+	}
+	if len(res.Problems) > 0 {
+		return &codeError{code: 2, err: fmt.Errorf("%d damaged chunk(s) could not be searched (run 'procsnap verify')", len(res.Problems))}
+	}
+	if res.Matches == 0 {
+		return &codeError{code: 1}
+	}
+	return nil
+}
+
+// searchOutput writes the matches in order. Each match is rendered where
+// it is found, in the search's worker goroutines (search.Options.Format),
+// from text prepared once per region.
+type searchOutput struct {
+	w       *bufio.Writer
+	json    bool
+	strings bool // matches are strings: print their text
+	n       int
+	regions map[*format.Region][]byte // the line or object text after the address
+}
+
+func newSearchOutput(w io.Writer, asJSON, isStrings bool, regions []*format.Region) *searchOutput {
+	s := &searchOutput{w: bufio.NewWriterSize(w, 64<<10), json: asJSON, strings: isStrings, regions: map[*format.Region][]byte{}}
+	for _, g := range regions {
+		d := g.Desc
+		if asJSON {
+			path, _ := json.Marshal(d.Path) // a string always marshals
+			perms, _ := json.Marshal(d.Perms)
+			s.regions[g] = fmt.Appendf(nil, `,"region":%d,"path":%s,"perms":%s,"offset":"0x`, d.Index, path, perms)
+			continue
+		}
+		path := d.Path
+		if path == "" {
+			path = "-"
+		}
+		s.regions[g] = fmt.Appendf(nil, "  region %d %s %s  +0x", d.Index, searchSafe(d.Perms), searchSafe(path))
+	}
+	return s
+}
+
+// format renders a match (called concurrently, by the search workers).
+func (s *searchOutput) format(b []byte, m search.Match) []byte {
+	if s.json {
+		return s.appendJSON(b, m)
+	}
+	return s.appendLine(b, m)
+}
+
+// match writes a match the workers rendered.
+func (s *searchOutput) match(m search.Match) error {
+	if s.json {
+		sep := ",\n"
+		if s.n == 0 {
+			sep = "{\"matches\": [\n"
+		}
+		if _, err := s.w.WriteString(sep); err != nil {
+			return err
+		}
+	}
+	s.n++
+	_, err := s.w.Write(m.Formatted)
+	return err
+}
+
+// maxShownMatch bounds the match bytes a human line shows.
+const maxShownMatch = 64
+
+// appendLine formats a match for people:
+//
+//	0x7f3a1c0051a0  region 12 rw-p [heap]  +0x1a0  6f 20  48 65 6c 6c 6f  2c 20  |o Hello, |
+//
+// The hex shows the context before, the match and the context after, apart;
+// a string shows its encoding and text instead (its characters are
+// printable ASCII and tab).
+func (s *searchOutput) appendLine(b []byte, m search.Match) []byte {
+	b = append(b, "0x"...)
+	b = appendHexUint(b, m.Addr)
+	b = append(b, s.regions[m.Region]...)
+	b = appendHexUint(b, m.Offset())
+	b = append(b, "  "...)
+	if s.strings {
+		b = append(b, m.Encoding.String()...)
+		b = append(b, "  "...)
+		b = appendText(b, m)
+		if m.Truncated {
+			b = append(b, "…"...)
+		}
+		return append(b, '\n')
+	}
+	before := min(int(m.Addr-m.ContextAddr), len(m.Context))
+	end := min(before+m.Len, len(m.Context))
+	match, after := m.Context[before:end], m.Context[end:]
+	shown := m.Context
+	if len(match) > maxShownMatch {
+		match, after = match[:maxShownMatch], nil
+		shown = m.Context[:before+maxShownMatch]
+	}
+	for _, part := range [][]byte{m.Context[:before], match, after} {
+		if len(part) > 0 {
+			b = appendSpacedHex(b, part)
+			b = append(b, "  "...)
+		}
+	}
+	if len(shown) < len(m.Context) {
+		b = append(b, "…  "...)
+	}
+	b = append(b, '|')
+	b = appendDots(b, shown)
+	return append(b, "|\n"...)
+}
+
+// appendText appends a string match's characters: its bytes, or for
+// UTF-16LE every other byte.
+func appendText(b []byte, m search.Match) []byte {
+	if m.Encoding != search.EncodingUTF16LE {
+		return append(b, m.Context...)
+	}
+	for i := 0; i < len(m.Context); i += 2 {
+		b = append(b, m.Context[i])
+	}
+	return b
+}
+
+func appendHexUint(b []byte, v uint64) []byte {
+	var t [16]byte
+	i := len(t)
+	for {
+		i--
+		t[i] = hexDigits[v&15]
+		if v >>= 4; v == 0 {
+			break
+		}
+	}
+	return append(b, t[i:]...)
+}
+
+const hexDigits = "0123456789abcdef"
+
+func appendSpacedHex(b, p []byte) []byte {
+	for i, c := range p {
+		if i > 0 {
+			b = append(b, ' ')
+		}
+		b = append(b, hexDigits[c>>4], hexDigits[c&15])
+	}
+	return b
+}
+
+// appendDots appends p with every byte that is not printable ASCII as '.'.
+func appendDots(b, p []byte) []byte {
+	for _, c := range p {
+		if c < 0x20 || c > 0x7e {
+			c = '.'
+		}
+		b = append(b, c)
+	}
+	return b
+}
+
+// searchSafe escapes what a hostile archive could put in a path or perms
+// to mislead a terminal: control and non-printable characters, invalid
+// UTF-8 and backslashes come out as Go escapes.
+func searchSafe(s string) string {
+	for _, c := range []byte(s) {
+		if c < 0x20 || c >= 0x7f || c == '\\' {
+			q := fmt.Sprintf("%+q", s) // ASCII-only, escaped
+			return q[1 : len(q)-1]
+		}
+	}
+	return s
+}
+
+// appendJSON renders a match as its --json object (docs/CLI.md): address,
+// region, path, perms, offset, length, encoding, text, truncated,
+// context_address, context_hex, context_text.
+func (s *searchOutput) appendJSON(b []byte, m search.Match) []byte {
+	b = append(b, `{"address":"0x`...)
+	b = appendHexUint(b, m.Addr)
+	b = append(b, '"')
+	b = append(b, s.regions[m.Region]...)
+	b = appendHexUint(b, m.Offset())
+	b = append(b, `","length":`...)
+	b = strconv.AppendInt(b, int64(m.Len), 10)
+	if e := m.Encoding.String(); e != "" {
+		b = append(append(append(b, `,"encoding":"`...), e...), '"')
+	}
+	if s.strings {
+		b = append(b, `,"text":"`...)
+		b = appendJSONText(b, appendText(nil, m))
+		b = append(b, '"')
+		if m.Truncated {
+			b = append(b, `,"truncated":true`...)
+		}
+	}
+	b = append(b, `,"context_address":"0x`...)
+	b = appendHexUint(b, m.ContextAddr)
+	b = append(b, `","context_hex":"`...)
+	b = hex.AppendEncode(b, m.Context)
+	b = append(b, `","context_text":"`...)
+	b = appendJSONText(b, appendDots(nil, m.Context))
+	return append(b, `"}`...)
+}
+
+// appendJSONText appends ASCII text as the inside of a JSON string.
+func appendJSONText(b, p []byte) []byte {
+	for _, c := range p {
+		switch {
+		case c == '"' || c == '\\':
+			b = append(b, '\\', c)
+		case c < 0x20 || c > 0x7e:
+			b = append(b, `\u00`...)
+			b = append(b, hexDigits[c>>4], hexDigits[c&15])
+		default:
+			b = append(b, c)
+		}
+	}
+	return b
+}
+
+// searchJSONTail ends the --json document.
+type searchJSONTail struct {
+	Count      int                 `json:"count"`
+	MaxReached bool                `json:"max_reached"`
+	Problems   []searchJSONProblem `json:"problems"`
+}
+
+type searchJSONProblem struct {
+	Region int    `json:"region"`
+	Start  string `json:"start"`
+	End    string `json:"end"`
+	Error  string `json:"error"`
+}
+
+// finish ends the output (the --json document) and flushes it.
+func (s *searchOutput) finish(res search.Result) error {
+	if s.json {
+		tail := searchJSONTail{Count: res.Matches, MaxReached: res.MaxReached, Problems: []searchJSONProblem{}}
+		for _, p := range res.Problems {
+			tail.Problems = append(tail.Problems, searchJSONProblem{Region: p.Region, Start: hexAddr(p.Start), End: hexAddr(p.End), Error: p.Err.Error()})
+		}
+		t, err := json.Marshal(tail)
+		if err != nil {
+			return err
+		}
+		head := "\n],\n"
+		if s.n == 0 {
+			head = "{\"matches\": [],\n"
+		}
+		s.w.WriteString(head)
+		s.w.Write(append(t[1:], '\n')) // the tail's fields, after "{"
+	}
+	return s.w.Flush()
 }
