@@ -80,6 +80,9 @@ func TestHostileInput(t *testing.T) {
 			rec(recFill, fill{Region: 0, State: PageZero, Start: 0, End: 8192}.encode()),
 			rec(recFill, fill{Region: 0, State: PageZero, Start: 4096, End: 12288}.encode())), "overlaps"},
 		{"duplicate-region", craft(descRec(0, 0, 4096), descRec(0, 0, 4096)), "duplicate"},
+		{"huge-sparse-region", craft(descRec(0, 0, 1<<47),
+			rec(recFill, fill{Region: 0, State: PageZero, Start: 0, End: 1 << 46}.encode()),
+			rec(recFooter, Footer{Index: 0, State: RegionComplete, ZeroBytes: 1 << 46}.encode())), "does not match the footer"},
 		{"overlapping-regions", craft(descRec(0, 0, 8192), descRec(1, 4096, 12288)), "overlaps or precedes the region"},
 		{"bad-version", func() []byte {
 			b := []byte(Signature)

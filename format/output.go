@@ -3,14 +3,11 @@ package format
 import (
 	"bufio"
 	"crypto/sha256"
-	"encoding/binary"
 	"encoding/json"
 	"hash"
 	"io"
 	"sync"
 	"sync/atomic"
-
-	"github.com/cespare/xxhash/v2"
 )
 
 // output is the Writer's output goroutine: it writes jobs in call order,
@@ -31,7 +28,7 @@ type output struct {
 }
 
 type regionAcc struct {
-	digest                      *xxhash.Digest
+	digest                      *regionHasher
 	data, zero, unread, notCapt uint64
 	unreadable                  []Range
 }
@@ -46,7 +43,7 @@ func (o *output) init(w io.Writer, pageSize int, owner *Writer) {
 	o.bw = bufio.NewWriterSize(w, 64<<10) // larger records bypass the buffer
 	o.sha = sha256.New()
 	o.pageSize = pageSize
-	o.acc.digest = xxhash.New()
+	o.acc.digest = newRegionHasher()
 }
 
 func (o *output) run(queue <-chan *job, wg *sync.WaitGroup) {
@@ -106,15 +103,13 @@ func (o *output) account(j *job) {
 	a := &o.acc
 	switch j.typ {
 	case recRegion:
-		a.digest.Reset()
+		a.digest.reset()
 		a.data, a.zero, a.unread, a.notCapt, a.unreadable = 0, 0, 0, 0, nil
 	case recThread:
 		o.tot.threads++
 	case recChunk:
-		var b [8]byte
 		for i, s := range j.states {
-			binary.LittleEndian.PutUint64(b[:], j.hashes[i])
-			a.digest.Write(b[:])
+			a.digest.add(j.hashes[i], 1)
 			if s == PageZero {
 				a.zero += ps
 			} else {
@@ -144,26 +139,13 @@ func (o *output) accountFill(f *fill) {
 	case PageNotCaptured:
 		a.notCapt += size
 	}
-	hashRepeat(a.digest, h, size/uint64(o.pageSize))
-}
-
-// hashRepeat feeds n copies of the 8-byte little-endian h to d.
-func hashRepeat(d *xxhash.Digest, h uint64, n uint64) {
-	var buf [4096]byte
-	for i := 0; i < len(buf); i += 8 {
-		binary.LittleEndian.PutUint64(buf[i:], h)
-	}
-	for n > 0 {
-		k := min(n, uint64(len(buf)/8))
-		d.Write(buf[:8*k])
-		n -= k
-	}
+	a.digest.add(h, size/uint64(o.pageSize))
 }
 
 func (o *output) footerPayload(d RegionDesc, m Method, msg string) []byte {
 	a := &o.acc
 	f := Footer{Index: d.Index, State: RegionComplete, Method: m, DataBytes: a.data, ZeroBytes: a.zero,
-		UnreadableBytes: a.unread, NotCapturedBytes: a.notCapt, Hash: a.digest.Sum64(),
+		UnreadableBytes: a.unread, NotCapturedBytes: a.notCapt, Hash: a.digest.sum(),
 		Unreadable: a.unreadable, Message: msg}
 	switch {
 	case d.Skip != "":

@@ -3,13 +3,10 @@ package format
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/binary"
 	"fmt"
 	"io"
 	"runtime"
 	"sync"
-
-	"github.com/cespare/xxhash/v2"
 )
 
 // Problem is one thing Verify found wrong: the region (-1 for none), the
@@ -126,8 +123,7 @@ func (r *Reader) verifyRegion(ctx context.Context, g *Region) []Problem {
 func (r *Reader) checkFooter(g *Region, spans []Span, checks []spanCheck) []Problem {
 	ps := uint64(r.hdr.PageSize)
 	var c Footer
-	d := xxhash.New()
-	var b [8]byte
+	d := newRegionHasher()
 	var out []Problem
 	for i, s := range spans {
 		if s.Missing && g.Desc.Skip == "" {
@@ -135,8 +131,7 @@ func (r *Reader) checkFooter(g *Region, spans []Span, checks []spanCheck) []Prob
 		}
 		if s.chunk {
 			for k, st := range checks[i].states {
-				binary.LittleEndian.PutUint64(b[:], checks[i].hashes[k])
-				d.Write(b[:])
+				d.add(checks[i].hashes[k], 1)
 				if st == PageZero {
 					c.ZeroBytes += ps
 				} else {
@@ -156,12 +151,12 @@ func (r *Reader) checkFooter(g *Region, spans []Span, checks []spanCheck) []Prob
 			c.NotCapturedBytes += s.End - s.Start
 		}
 		if g.Desc.Skip == "" {
-			hashRepeat(d, h, (s.End-s.Start)/ps)
+			d.add(h, (s.End-s.Start)/ps)
 		}
 	}
 	f := g.Footer
-	if g.Desc.Skip == "" && d.Sum64() != f.Hash {
-		out = append(out, Problem{g.Desc.Index, g.descOff, fmt.Sprintf("region hash %016x does not match the footer's %016x", d.Sum64(), f.Hash)})
+	if sum := d.sum(); g.Desc.Skip == "" && sum != f.Hash {
+		out = append(out, Problem{g.Desc.Index, g.descOff, fmt.Sprintf("region hash %016x does not match the footer's %016x", sum, f.Hash)})
 	}
 	if g.Desc.Skip != "" {
 		c.NotCapturedBytes = f.NotCapturedBytes
