@@ -5,6 +5,19 @@ LDFLAGS   := -s -w -X main.version=$(VERSION)
 PREFIX    ?= /usr/local
 FUZZTIME  ?= 60s
 BENCH_SIZE ?= 2GiB
+BENCH_RUNS ?= 3
+BENCH_QUICK ?= 0
+BENCH_DOC ?= docs/PERFORMANCE.md
+# BENCH_QUICK=1: a 256 MiB target (unless BENCH_SIZE is given) and the
+# table printed only (unless BENCH_DOC is given).
+ifeq ($(BENCH_QUICK),1)
+ifeq ($(origin BENCH_SIZE),file)
+BENCH_SIZE := 256MiB
+endif
+ifeq ($(origin BENCH_DOC),file)
+BENCH_DOC :=
+endif
+endif
 
 .PHONY: build test fuzz bench install demo clean vet
 
@@ -28,8 +41,15 @@ fuzz:
 		$(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) $$pkg; \
 	done
 
+# bench measures procsnap against gcore (+ zstd -1 -T2) and the raw-copy
+# limit on one BENCH_SIZE target (median of BENCH_RUNS runs), prints the
+# table and writes BENCH_DOC; then, outside quick mode, the format and
+# procfs micro-benchmarks. Needs root (ptrace), cc, gdb and zstd.
 bench: build
+	$(GO) run ./cmd/psbench -procsnap ./procsnap -size $(BENCH_SIZE) -runs $(BENCH_RUNS) $(if $(BENCH_DOC),-doc $(BENCH_DOC))
+ifneq ($(BENCH_QUICK),1)
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./format/ ./procfs/
+endif
 
 install: build
 	install -m 0755 procsnap $(DESTDIR)$(PREFIX)/bin/procsnap

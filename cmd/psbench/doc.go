@@ -1,0 +1,16 @@
+// Package bench is the `make bench` harness: it measures procsnap against
+// gcore (plus zstd -1 of gcore's core) and against the physical limit of
+// the freeze, a raw process_vm_readv copy of the same target, in one run.
+//
+// The target (target/target.c, embedded and built with the C compiler at
+// run time, like target/launch.c, which starts every measured program so
+// that its peak RSS is its own) holds mixed pages and a monitor thread that records its longest
+// stall, so frozen time is measured by the frozen process itself for every
+// tool alike. Run writes a Report; the Report renders the table of
+// docs/PERFORMANCE.md and the targets each figure must meet.
+//
+// bench drives procsnap as a program, the way users run it, and imports
+// only package format (to read an archive's own figures and to time a full
+// decompression). It must not import snapshot or procfs: the limit it
+// measures must not share code with the tool it judges.
+package main

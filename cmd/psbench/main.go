@@ -1,0 +1,78 @@
+// Command psbench is the `make bench` harness: procsnap against gcore and
+// the physical limit of a freeze, measured on one target in one run. It
+// prints the table and, with -doc, writes docs/PERFORMANCE.md.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "psbench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("psbench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	size := fs.String("size", "2GiB", "size of the target's mixed region")
+	quick := fs.Bool("quick", false, "a quick run: 256MiB unless -size is given")
+	cfg := Config{Log: stderr}
+	fs.IntVar(&cfg.Runs, "runs", 3, "runs of every measurement (figures are medians)")
+	fs.StringVar(&cfg.Procsnap, "procsnap", "./procsnap", "the procsnap binary to measure")
+	fs.StringVar(&cfg.CC, "cc", "cc", "C compiler for the target")
+	fs.StringVar(&cfg.TempDir, "tmpdir", "", "parent of the temp directory (default $TMPDIR)")
+	fs.BoolVar(&cfg.RequireTools, "require-tools", os.Getenv("CI") != "", "fail when gcore or zstd is missing (default: when $CI is set)")
+	doc := fs.String("doc", "", "write the report as Markdown here (docs/PERFORMANCE.md)")
+	jsonOut := fs.String("json", "", "write every figure as JSON here")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	sizeSet := false
+	fs.Visit(func(f *flag.Flag) { sizeSet = sizeSet || f.Name == "size" })
+	if *quick && !sizeSet {
+		*size = "256MiB"
+	}
+	var err error
+	if cfg.Size, err = ParseSize(*size); err != nil {
+		return err
+	}
+	r, err := Run(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	fmt.Fprint(stdout, r.Text())
+	for _, f := range r.Failures() {
+		fmt.Fprintln(stderr, "psbench: failed:", f)
+	}
+	return write(r, *doc, *jsonOut)
+}
+
+func write(r *Report, doc, jsonOut string) error {
+	if doc != "" {
+		if err := os.WriteFile(doc, []byte(r.Document()), 0o644); err != nil {
+			return err
+		}
+	}
+	if jsonOut != "" {
+		b, err := json.MarshalIndent(r, "", "  ")
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(jsonOut, append(b, '\n'), 0o644)
+	}
+	return nil
+}

@@ -1,0 +1,8 @@
+//go:build !linux
+
+package main
+
+import "context"
+
+// Run needs Linux: ptrace, process_vm_readv and /proc.
+func Run(ctx context.Context, cfg Config) (*Report, error) { return nil, ErrNotSupported }
