@@ -47,7 +47,7 @@ func runsPhrase(n int) string {
 
 const method = `## How each figure is measured
 
-**The target** (cmd/pscmd/psbench/target/target.c, built with the C compiler at run time) maps one private
+**The target** (cmd/psbench/target/target.c, built with the C compiler at run time) maps one private
 anonymous region of the chosen size and writes every page of it: page i is zero when i%3 == 0, text
 (words, log and HTTP fragments, numbers) when i%3 == 1, random (xorshift64*) when i%3 == 2. Zero
 pages are written too, so they are resident and every tool has to read them. A monitor thread
@@ -75,7 +75,7 @@ table gives the median over the runs, with the lowest and highest figure in pare
 - **procsnap capture**: ` + "`procsnap capture --force --no-progress -q -o FILE PID`" + ` with the
   default options. Wall is fork to exit (the archive is fsynced before exit); output is the archive
   file's size; peak RSS is ru_maxrss from wait4. Every program is started through
-  cmd/pscmd/psbench/target/launch.c, which forks it from its own small memory, times it and reads its
+  cmd/psbench/target/launch.c, which forks it from its own small memory, times it and reads its
   rusage: Go starts programs with vfork, and Linux folds the parent's peak RSS into the child's
   ru_maxrss at exec, so without it every program would seem as large as the harness after its raw
   copy. procsnap pre-faults a copy buffer the size of the target's readable memory (plus 1/16 and

@@ -29,7 +29,7 @@ func buildC(ctx context.Context, cc, dir, name string, source []byte) (string, e
 	}
 	out, err := exec.CommandContext(ctx, cc, "-O2", "-pthread", "-o", bin, src).CombinedOutput()
 	if err != nil {
-		return "", fmt.Errorf("build cmd/pscmd/psbench/target/%s.c with %s: %w: %s", name, cc, err, oneLine(string(out), 300))
+		return "", fmt.Errorf("build cmd/psbench/target/%s.c with %s: %w: %s", name, cc, err, oneLine(string(out), 300))
 	}
 	return bin, nil
 }
