@@ -1,6 +1,10 @@
 package snapshot
 
-import "github.com/procsnap/procsnap/format"
+import (
+	"context"
+
+	"github.com/procsnap/procsnap/format"
+)
 
 // itemKind orders what capture hands the archive writer for a region.
 type itemKind uint8
@@ -82,7 +86,9 @@ type regionEmit struct {
 // emit hands a batch of copied items to the archive writer in order. A
 // piece that stopped short (target gone, interrupted) ends its region's
 // data: the rest of the region is recorded as not captured, with why.
-func emit(aw *format.Writer, plans []regionPlan, state []regionEmit, items []item, why func() string) error {
+// Once ctx is done no more data is written, even if it was copied: an
+// interrupt after the thaw stops the compression and writing at once.
+func emit(ctx context.Context, aw *format.Writer, plans []regionPlan, state []regionEmit, items []item, why func() string) error {
 	for _, it := range items {
 		st := &state[it.plan]
 		var err error
@@ -95,7 +101,7 @@ func emit(aw *format.Writer, plans []regionPlan, state []regionEmit, items []ite
 			}
 		case itemPiece:
 			if !st.stopped {
-				err = emitPiece(aw, it.piece, st, why)
+				err = emitPiece(ctx, aw, it.piece, st, why)
 			}
 		case itemEnd:
 			if st.stopped && st.message == "" {
@@ -110,12 +116,13 @@ func emit(aw *format.Writer, plans []regionPlan, state []regionEmit, items []ite
 	return nil
 }
 
-func emitPiece(aw *format.Writer, p *piece, st *regionEmit, why func() string) error {
-	if p == nil || p.done < len(p.buf) {
+func emitPiece(ctx context.Context, aw *format.Writer, p *piece, st *regionEmit, why func() string) error {
+	if p == nil || ctx.Err() != nil {
 		st.stopped, st.message = true, why()
-	}
-	if p == nil {
 		return nil
+	}
+	if p.done < len(p.buf) {
+		st.stopped, st.message = true, why()
 	}
 	st.usedVM = st.usedVM || p.usedVM
 	st.usedMem = st.usedMem || p.usedMem

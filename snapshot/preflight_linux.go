@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/procsnap/procsnap/procfs"
+	"github.com/procsnap/procsnap/snapshot/internal/ptrace"
 	"golang.org/x/sys/unix"
 )
 
@@ -45,7 +46,12 @@ func preflight(pfs procfs.FS, pid int) (procfs.Status, error) {
 	return st, nil
 }
 
+// alreadyTraced names the tracer's process: TracerPid is the id of the
+// tracing thread, which need not be its process's leader.
 func alreadyTraced(pfs procfs.FS, pid, tracer int) error {
+	if st, err := pfs.Status(tracer); err == nil && st.Tgid > 0 {
+		tracer = st.Tgid
+	}
 	name := "?"
 	if c, err := pfs.Comm(tracer); err == nil {
 		name = c
@@ -95,6 +101,13 @@ func explainAttach(pfs procfs.FS, pid int, err error) error {
 	}
 	if st, serr := pfs.Status(pid); serr == nil && st.TracerPid != 0 {
 		return alreadyTraced(pfs, pid, st.TracerPid)
+	}
+	// The leader may be free while one of its threads is traced (strace -p TID).
+	var te *ptrace.TaskError
+	if errors.As(err, &te) && te.Tid != pid {
+		if st, serr := pfs.TaskStatus(pid, te.Tid); serr == nil && st.TracerPid != 0 {
+			return fmt.Errorf("thread %d of %w", te.Tid, alreadyTraced(pfs, pid, st.TracerPid))
+		}
 	}
 	if st, serr := pfs.Status(pid); serr == nil {
 		if perr := permitted(pfs, st); perr != nil {

@@ -42,7 +42,7 @@ func (c *capture) copyAll(ctx context.Context, aw *format.Writer, plans []region
 			return batch, state, nil
 		}
 		c.res.Overflowed = true
-		if err := emit(aw, plans, state, batch, c.why(ctx)); err != nil {
+		if err := emit(ctx, aw, plans, state, batch, c.why(ctx)); err != nil {
 			return nil, state, err
 		}
 		if err := aw.Flush(); err != nil {
@@ -71,7 +71,7 @@ func (c *capture) finish(ctx context.Context, aw *format.Writer, plans []regionP
 	c.opts.progress("writing", 0, 0)
 	why := c.why(ctx)
 	if err == nil {
-		err = emit(aw, plans, state, last, why)
+		err = emit(ctx, aw, plans, state, last, why)
 	}
 	if len(c.frozen.Exited()) > 0 && len(c.frozen.Exited()) >= len(c.frozen.Tasks()) {
 		c.cp.gone.Store(true)
