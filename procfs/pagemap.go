@@ -45,6 +45,9 @@ const (
 	maxPagemapEntries = 16 << 20
 )
 
+// pageRegion is struct page_region of linux/fs.h, a PAGEMAP_SCAN result.
+type pageRegion struct{ start, end, categories uint64 }
+
 // PagemapReader reads /proc/PID/pagemap of one process, in batches, into caller buffers.
 // It is not safe for concurrent use.
 type PagemapReader struct {
@@ -52,6 +55,7 @@ type PagemapReader struct {
 	path     string
 	pageSize uint64
 	buf      []byte // raw entries of one batch, grown up to pagemapBatch entries
+	scanVec  []pageRegion // PAGEMAP_SCAN results, allocated once
 }
 
 // OpenPagemap opens /proc/PID/pagemap for a process whose pages are pageSize bytes.

@@ -24,8 +24,6 @@ type pmScanArg struct {
 	categoryInverted, categoryMask, categoryAnyofMask, returnMask uint64
 }
 
-// pageRegion is struct page_region of linux/fs.h.
-type pageRegion struct{ start, end, categories uint64 }
 
 // ErrScanUnsupported means the kernel has no PAGEMAP_SCAN: read entries
 // with ReadEntries instead.
@@ -39,7 +37,10 @@ func (r *PagemapReader) Touched(start, end uint64, fn func(a, b uint64)) error {
 	if start%r.pageSize != 0 || end%r.pageSize != 0 || end < start {
 		return fmt.Errorf("scan %s: range %#x-%#x is not page aligned", r.path, start, end)
 	}
-	vec := make([]pageRegion, scanVecEntries)
+	if r.scanVec == nil {
+		r.scanVec = make([]pageRegion, scanVecEntries)
+	}
+	vec := r.scanVec
 	for start < end {
 		arg := pmScanArg{
 			start: start, end: end,

@@ -29,11 +29,12 @@ type piece struct {
 
 // copier reads the frozen target's memory.
 type copier struct {
-	pid  int
-	ps   int
-	mem  *os.File    // /proc/PID/mem; nil if it could not be opened
-	noVM atomic.Bool // process_vm_readv was refused: read everything through mem
-	gone atomic.Bool // the target died
+	pid   int
+	ps    int
+	mem   *os.File    // /proc/PID/mem; nil if it could not be opened
+	memMu sync.Mutex  // the file position of mem, for addresses above 2^63
+	noVM  atomic.Bool // process_vm_readv was refused: read everything through mem
+	gone  atomic.Bool // the target died
 }
 
 // copyPieces reads pieces with one worker per CPU.
@@ -135,8 +136,7 @@ func (c *copier) read(dst []byte, addr uint64, viaMem bool) (int, error) {
 		if c.mem == nil {
 			return 0, unix.EACCES
 		}
-		// /proc/PID/mem takes addresses above 2^63 as unsigned offsets.
-		n, err := unix.Pread(int(c.mem.Fd()), dst, int64(addr))
+		n, err := c.readMem(dst, addr)
 		if n < 0 {
 			n = 0
 		}
@@ -150,6 +150,23 @@ func (c *copier) read(dst []byte, addr uint64, viaMem bool) (int, error) {
 		n = 0
 	}
 	return n, err
+}
+
+// readMem preads /proc/PID/mem at addr. pread refuses offsets of 2^63 and
+// above ([vsyscall] lives at 0xffffffffff600000), but /proc/PID/mem
+// accepts them as unsigned file positions: seek there and read, with the
+// shared file position held by a lock.
+func (c *copier) readMem(dst []byte, addr uint64) (int, error) {
+	fd := int(c.mem.Fd())
+	if addr < 1<<63 {
+		return unix.Pread(fd, dst, int64(addr))
+	}
+	c.memMu.Lock()
+	defer c.memMu.Unlock()
+	if _, err := unix.Seek(fd, int64(addr), 0); err != nil {
+		return 0, err
+	}
+	return unix.Read(fd, dst)
 }
 
 // allocBuffer maps size bytes of anonymous memory with every page faulted

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strconv"
 	"time"
 
@@ -71,11 +72,17 @@ func runCapture(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	res, err := snapshot.Capture(ctx, pid, out, opts)
-	if cerr := cleanup(res != nil && err == nil || isIncomplete(err)); cerr != nil && err == nil {
+	if cerr := cleanup(res != nil); cerr != nil && err == nil {
 		err = cerr
 	}
-	if res != nil && !o.quiet {
+	var ie *snapshot.IncompleteError
+	switch {
+	case res == nil || o.quiet:
+	case err == nil || errors.As(err, &ie):
 		printCaptureSummary(stderr, res, name)
+	default: // a write error: the target was thawed, part of the archive is on disk
+		fmt.Fprintf(stderr, "procsnap: the archive %s was cut short (%s written); what it holds stays readable (procsnap verify %s)\n",
+			name, human(uint64(res.ArchiveBytes)), name)
 	}
 	return captureExit(err)
 }
@@ -103,8 +110,12 @@ func (o captureOpts) snapshotOptions() (snapshot.Options, error) {
 }
 
 // openCaptureOutput opens the archive's destination before the target is
-// touched. cleanup closes it; with keep false it removes a file that holds
-// no usable archive.
+// touched. Without --force an existing file is refused. With --force the
+// archive is written to a temporary file beside it, which replaces the old
+// file only once an archive exists: a failed capture never destroys it.
+// cleanup closes the file; with keep false (no archive was written: the
+// capture failed before its first record) it removes it. An archive cut
+// short by a write error (full disk) is kept: what it holds is readable.
 func openCaptureOutput(o captureOpts, pid int, stdout io.Writer) (io.Writer, string, func(keep bool) error, error) {
 	if o.output == "-" {
 		if isTerminal(stdout) {
@@ -116,27 +127,34 @@ func openCaptureOutput(o captureOpts, pid int, stdout io.Writer) (io.Writer, str
 	if name == "" {
 		name = fmt.Sprintf("procsnap-%d-%s.psnap", pid, time.Now().UTC().Format("20060102T150405Z"))
 	}
-	f, err := createOutput(name, o.force)
+	path := name
+	if o.force {
+		path = filepath.Join(filepath.Dir(name), fmt.Sprintf(".%s.%d.partial", filepath.Base(name), os.Getpid()))
+	}
+	f, err := createOutput(path, o.force)
 	if err != nil {
 		return nil, "", nil, err
 	}
 	cleanup := func(keep bool) error {
 		if !keep {
 			f.Close()
-			return os.Remove(name)
+			return os.Remove(path)
 		}
-		if err := f.Sync(); err != nil {
-			f.Close()
-			return fmt.Errorf("sync %s: %w", name, err)
+		err := f.Sync()
+		if cerr := f.Close(); err == nil {
+			err = cerr
 		}
-		return f.Close()
+		if path != name {
+			if rerr := os.Rename(path, name); rerr != nil && err == nil {
+				err = rerr
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("finish %s: %w", name, err)
+		}
+		return nil
 	}
 	return f, name, cleanup, nil
-}
-
-func isIncomplete(err error) bool {
-	var ie *snapshot.IncompleteError
-	return errors.As(err, &ie)
 }
 
 // captureExit maps a capture's outcome to the documented exit codes.
