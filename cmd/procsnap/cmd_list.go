@@ -1,12 +1,273 @@
 package main
 
 import (
+	"bytes"
 	"context"
-	"errors"
+	"fmt"
 	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/procsnap/procsnap/format"
+	"github.com/spf13/pflag"
 )
 
-// runList is not built yet.
+const listUsage = `Usage: procsnap list [--json] ARCHIVE
+
+List the archive's regions in maps order: the maps columns (address range,
+perms, offset, device, inode, path) with each region's size, the bytes
+captured (data and zero pages), zero and unreadable bytes, and its state:
+complete, partial (some pages not captured), skipped (not captured by plan,
+with the reason) or truncated (the archive ends before the region's footer).
+Unreadable ranges are listed with the errno of the failed read.
+
+Exit codes: 0 listed, 1 the archive cannot be read, 2 usage.
+`
+
+type listOpts struct{ json bool }
+
+func listFlags(o *listOpts, stdout io.Writer) *pflag.FlagSet {
+	fs := newFlagSet("list", listUsage, stdout)
+	fs.BoolVar(&o.json, "json", false, "JSON output (documented in docs/CLI.md)")
+	return fs
+}
+
 func runList(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return errors.New("list is not implemented yet")
+	var o listOpts
+	fs := listFlags(&o, stdout)
+	if err := parseFlags(fs, args, 1); err != nil {
+		return err
+	}
+	r, err := openArchive(fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	rows := make([]listRegion, 0, len(r.Regions()))
+	for _, g := range r.Regions() {
+		rows = append(rows, newListRegion(r, g))
+	}
+	if o.json {
+		return writeJSON(stdout, struct {
+			Regions []listRegion `json:"regions"`
+		}{rows})
+	}
+	return printList(stdout, rows)
+}
+
+// listRegion is one row of list: the JSON shape documented in docs/CLI.md.
+type listRegion struct {
+	Index            int         `json:"index"`
+	Start            string      `json:"start"`
+	End              string      `json:"end"`
+	Perms            string      `json:"perms"`
+	Offset           string      `json:"offset"`
+	Dev              string      `json:"dev"`
+	Inode            uint64      `json:"inode"`
+	Path             string      `json:"path"`
+	MapsLine         string      `json:"maps_line"`
+	State            string      `json:"state"`
+	Skip             string      `json:"skip,omitempty"`
+	Message          string      `json:"message,omitempty"`
+	Method           string      `json:"method"`
+	Size             uint64      `json:"size"`
+	CapturedBytes    uint64      `json:"captured_bytes"`
+	DataBytes        uint64      `json:"data_bytes"`
+	ZeroBytes        uint64      `json:"zero_bytes"`
+	UnreadableBytes  uint64      `json:"unreadable_bytes"`
+	NotCapturedBytes uint64      `json:"not_captured_bytes"`
+	Unreadable       []jsonRange `json:"unreadable"`
+	XXH64            *string     `json:"xxh64"`
+
+	desc format.RegionDesc
+}
+
+// jsonRange is an address range in JSON; Error names the errno of an
+// unreadable range.
+type jsonRange struct {
+	Start string `json:"start"`
+	End   string `json:"end"`
+	Error string `json:"error,omitempty"`
+	Errno uint32 `json:"errno,omitempty"`
+}
+
+func newListRegion(r *format.Reader, g *format.Region) listRegion {
+	d := g.Desc
+	c := countRegion(r, g)
+	row := listRegion{
+		Index: d.Index, Start: hexAddr(d.Start), End: hexAddr(d.End), Perms: d.Perms, Offset: hexAddr(d.Offset),
+		Dev: fmt.Sprintf("%02x:%02x", d.DevMajor, d.DevMinor), Inode: d.Inode, Path: d.Path, MapsLine: d.MapsLine,
+		State: g.State().String(), Skip: d.Skip, Method: format.MethodNone.String(), Size: d.Size(),
+		CapturedBytes: c.data + c.zero, DataBytes: c.data, ZeroBytes: c.zero,
+		UnreadableBytes: c.unreadable, NotCapturedBytes: c.notCaptured, Unreadable: []jsonRange{}, desc: d,
+	}
+	for _, u := range c.ranges {
+		row.Unreadable = append(row.Unreadable, jsonRange{Start: hexAddr(u.Start), End: hexAddr(u.End), Error: errnoName(u.Errno), Errno: u.Errno})
+	}
+	if f := g.Footer; f != nil {
+		h := fmt.Sprintf("%016x", f.Hash)
+		row.XXH64, row.Message, row.Method = &h, f.Message, f.Method.String()
+	}
+	return row
+}
+
+func printList(w io.Writer, rows []listRegion) error {
+	var b bytes.Buffer
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "IDX\tSTART-END\tPERMS\tOFFSET\tDEV\tINODE\tSIZE\tCAPTURED\tZERO\tUNREADABLE\tSTATE\tPATH")
+	for _, x := range rows {
+		d := x.desc
+		fmt.Fprintf(tw, "%d\t%x-%x\t%s\t%08x\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\n", x.Index,
+			d.Start, d.End, clean(d.Perms), d.Offset, x.Dev, d.Inode, human(x.Size), human(x.CapturedBytes),
+			human(x.ZeroBytes), human(x.UnreadableBytes), x.State, clean(d.Path))
+	}
+	tw.Flush() // writes to b: cannot fail
+	printListNotes(&b, rows)
+	_, err := w.Write(trimLines(b.Bytes()))
+	return err
+}
+
+// maxHumanRanges bounds the ranges listed per region in human output; the
+// JSON output lists them all.
+const maxHumanRanges = 8
+
+// printListNotes explains skipped, partial and unreadable regions.
+func printListNotes(w io.Writer, rows []listRegion) {
+	for _, x := range rows {
+		if x.Skip != "" {
+			fmt.Fprintf(w, "region %d: skipped: %s\n", x.Index, clean(x.Skip))
+		}
+		if x.Message != "" {
+			fmt.Fprintf(w, "region %d: %s: %s\n", x.Index, x.State, clean(x.Message))
+		}
+		if x.State == format.RegionTruncated.String() {
+			fmt.Fprintf(w, "region %d: truncated: the archive ends before its footer; counts are from the records found\n", x.Index)
+		}
+		if len(x.Unreadable) == 0 {
+			continue
+		}
+		var parts []string
+		for i, u := range x.Unreadable {
+			if i == maxHumanRanges {
+				parts = append(parts, fmt.Sprintf("and %d more (--json lists all)", len(x.Unreadable)-i))
+				break
+			}
+			parts = append(parts, fmt.Sprintf("%s-%s %s", u.Start, u.End, u.Error))
+		}
+		fmt.Fprintf(w, "region %d: unreadable %s\n", x.Index, strings.Join(parts, ", "))
+	}
+}
+
+// regionCount is what a region holds, in bytes.
+type regionCount struct {
+	data, zero, unreadable, notCaptured uint64
+	ranges                              []format.Range // unreadable, merged
+}
+
+// countRegion takes a region's counts from its footer, or, for a region the
+// archive was cut off in, from the records found (chunk headers only).
+func countRegion(r *format.Reader, g *format.Region) regionCount {
+	if f := g.Footer; f != nil {
+		return regionCount{f.DataBytes, f.ZeroBytes, f.UnreadableBytes, f.NotCapturedBytes, f.Unreadable}
+	}
+	var c regionCount
+	ps := uint64(r.PageSize())
+	for _, s := range g.Spans() {
+		n := s.End - s.Start
+		switch {
+		case s.IsChunk():
+			c.countChunk(r, g, s, ps)
+		case s.State == format.PageZero:
+			c.zero += n
+		case s.State == format.PageUnreadable:
+			c.unreadable += n
+			if k := len(c.ranges); k > 0 && c.ranges[k-1].End == s.Start && c.ranges[k-1].Errno == s.Errno {
+				c.ranges[k-1].End = s.End
+			} else {
+				c.ranges = append(c.ranges, format.Range{Start: s.Start, End: s.End, Errno: s.Errno})
+			}
+		default:
+			c.notCaptured += n
+		}
+	}
+	return c
+}
+
+// countChunk splits a chunk's pages into data and zero; a chunk whose
+// header is damaged counts as data (verify reports the damage).
+func (c *regionCount) countChunk(r *format.Reader, g *format.Region, s format.Span, ps uint64) {
+	info, err := r.ChunkInfo(g, s)
+	if err != nil {
+		c.data += s.End - s.Start
+		return
+	}
+	for _, st := range info.States {
+		if st == format.PageZero {
+			c.zero += ps
+		} else {
+			c.data += ps
+		}
+	}
+}
+
+// clean makes text from an archive safe to print on a terminal: control
+// characters, invalid UTF-8 and backslashes are escaped Go-style, so a
+// hostile path cannot move the cursor or hide text.
+func clean(s string) string {
+	ok := true
+	for _, c := range s {
+		if c == '\\' || c == utf8.RuneError || !unicode.IsPrint(c) && c != ' ' {
+			ok = false
+			break
+		}
+	}
+	if ok {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		c, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case c == utf8.RuneError && n <= 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case c == '\\':
+			b.WriteString(`\\`)
+		case unicode.IsPrint(c) || c == ' ':
+			b.WriteRune(c)
+		default:
+			q := strconv.QuoteRune(c) // e.g. '\x1b', '\u202e'
+			b.WriteString(q[1 : len(q)-1])
+		}
+		i += n
+	}
+	return b.String()
+}
+
+// trimLines drops the spaces tabwriter leaves at the end of lines whose
+// last cell is empty.
+func trimLines(b []byte) []byte {
+	lines := bytes.Split(b, []byte("\n"))
+	for i, l := range lines {
+		lines[i] = bytes.TrimRight(l, " ")
+	}
+	return bytes.Join(lines, []byte("\n"))
+}
+
+// errnoNames are the Linux errno values a capture records for unreadable
+// pages (archives always hold Linux numbers, whatever OS reads them).
+var errnoNames = map[uint32]string{
+	1: "EPERM", 2: "ENOENT", 3: "ESRCH", 4: "EINTR", 5: "EIO", 6: "ENXIO", 9: "EBADF", 11: "EAGAIN",
+	12: "ENOMEM", 13: "EACCES", 14: "EFAULT", 16: "EBUSY", 19: "ENODEV", 22: "EINVAL", 27: "EFBIG",
+	28: "ENOSPC", 38: "ENOSYS", 75: "EOVERFLOW", 95: "EOPNOTSUPP", 133: "EHWPOISON",
+}
+
+// errnoName names a Linux errno: "EIO", or "errno 200" when unknown.
+func errnoName(e uint32) string {
+	if n, ok := errnoNames[e]; ok {
+		return n
+	}
+	return fmt.Sprintf("errno %d", e)
 }

@@ -1,12 +1,165 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"strings"
+
+	"github.com/procsnap/procsnap/format"
+	"github.com/spf13/pflag"
 )
 
-// runVerify is not built yet.
+const verifyUsage = `Usage: procsnap verify [--json] ARCHIVE
+
+Recompute every hash in the archive: the SHA-256 of the whole file against
+its trailer, every record checksum, every page hash of every chunk (each chunk
+is decompressed), and every region's hash and byte counts against its footer.
+Each problem names its region and archive offset.
+
+Exit codes: 0 intact and complete, 1 damaged or incomplete, 2 usage or the
+archive cannot be read at all.
+`
+
+type verifyOpts struct{ json bool }
+
+func verifyFlags(o *verifyOpts, stdout io.Writer) *pflag.FlagSet {
+	fs := newFlagSet("verify", verifyUsage, stdout)
+	fs.BoolVar(&o.json, "json", false, "JSON output (documented in docs/CLI.md)")
+	return fs
+}
+
 func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	return errors.New("verify is not implemented yet")
+	var o verifyOpts
+	fs := verifyFlags(&o, stdout)
+	if err := parseFlags(fs, args, 1); err != nil {
+		return err
+	}
+	r, err := openArchive(fs.Arg(0))
+	if err != nil {
+		var ce *format.CorruptError
+		if errors.As(err, &ce) {
+			return &codeError{code: exitFailure, err: err} // damaged beyond opening
+		}
+		return &codeError{code: exitUsage, err: err}
+	}
+	defer r.Close()
+	res, err := verifyArchive(ctx, r)
+	if err != nil {
+		return &codeError{code: exitUsage, err: err}
+	}
+	out := newVerifyReport(r, res)
+	if o.json {
+		err = writeJSON(stdout, out)
+	} else {
+		var b bytes.Buffer
+		printVerify(&b, fs.Arg(0), out)
+		_, err = stdout.Write(b.Bytes())
+	}
+	if err != nil {
+		return &codeError{code: exitUsage, err: err}
+	}
+	if !res.OK {
+		return &codeError{code: exitFailure}
+	}
+	return nil
+}
+
+// verifyArchive runs r.Verify so that ctx (Ctrl-C, SIGTERM) interrupts it
+// at once, even inside a long region.
+func verifyArchive(ctx context.Context, r *format.Reader) (format.VerifyResult, error) {
+	done := make(chan format.VerifyResult, 1)
+	go func() { done <- r.Verify(ctx) }()
+	select {
+	case res := <-done:
+		if err := ctx.Err(); err != nil {
+			return res, fmt.Errorf("verification interrupted (%v): nothing is known about the archive", err)
+		}
+		return res, nil
+	case <-ctx.Done():
+		return format.VerifyResult{}, fmt.Errorf("verification interrupted (%v): nothing is known about the archive", ctx.Err())
+	}
+}
+
+// verifyReport is verify's JSON shape, documented in docs/CLI.md.
+type verifyReport struct {
+	OK             bool            `json:"ok"`
+	Complete       bool            `json:"complete"`
+	Incomplete     string          `json:"incomplete_reason,omitempty"`
+	Recovered      string          `json:"recovered_reason,omitempty"`
+	DigestChecked  bool            `json:"digest_checked"`
+	RegionsChecked int             `json:"regions_checked"`
+	Problems       []verifyProblem `json:"problems"`
+}
+
+// verifyProblem is one problem; Region is null for damage outside any
+// region, and then Start, End, Perms and Path are empty.
+type verifyProblem struct {
+	Region  *int   `json:"region"`
+	Start   string `json:"start,omitempty"`
+	End     string `json:"end,omitempty"`
+	Perms   string `json:"perms,omitempty"`
+	Path    string `json:"path,omitempty"`
+	Offset  int64  `json:"offset"`
+	Problem string `json:"problem"`
+}
+
+func newVerifyReport(r *format.Reader, res format.VerifyResult) *verifyReport {
+	out := &verifyReport{OK: res.OK, Complete: res.Complete, Recovered: r.Recovered(), DigestChecked: res.DigestChecked,
+		RegionsChecked: res.RegionsChecked, Problems: []verifyProblem{}}
+	if !res.Complete {
+		out.Incomplete = incompleteReason(r)
+	}
+	for _, p := range res.Problems {
+		vp := verifyProblem{Region: regionRef(p.Region), Offset: p.Offset, Problem: p.Problem}
+		if g := r.Region(p.Region); p.Region >= 0 && g != nil {
+			vp.Start, vp.End, vp.Perms, vp.Path = hexAddr(g.Desc.Start), hexAddr(g.Desc.End), g.Desc.Perms, g.Desc.Path
+		}
+		out.Problems = append(out.Problems, vp)
+	}
+	return out
+}
+
+func printVerify(w io.Writer, path string, v *verifyReport) {
+	if v.OK {
+		fmt.Fprintf(w, "%s: OK: the SHA-256, every record checksum and every page and region hash of %d regions match; the capture is complete\n",
+			clean(path), v.RegionsChecked)
+		return
+	}
+	fmt.Fprintf(w, "%s: FAILED: %d problem(s) in %d regions checked\n", clean(path), len(v.Problems), v.RegionsChecked)
+	for _, p := range v.Problems {
+		var at []string
+		if p.Region != nil {
+			at = append(at, fmt.Sprintf("region %d (%s-%s %s %s)", *p.Region, strings.TrimPrefix(p.Start, "0x"),
+				strings.TrimPrefix(p.End, "0x"), clean(p.Perms), clean(p.Path)))
+		}
+		if p.Offset > 0 { // 0 is the signature, never a record: unknown
+			at = append(at, fmt.Sprintf("archive offset %d", p.Offset))
+		}
+		where := strings.Join(at, ", ")
+		fmt.Fprintf(w, "  %s: %s\n", where, clean(stripCorruptPrefix(p.Problem, p.Offset)))
+	}
+	if !v.Complete {
+		fmt.Fprintf(w, "  incomplete: %s\n", clean(v.Incomplete))
+	}
+	if v.Recovered != "" {
+		fmt.Fprintf(w, "  read by scanning because: %s\n", clean(v.Recovered))
+	}
+	fmt.Fprintf(w, "Intact regions can still be read (list, extract, diff); damaged pages cannot be trusted.\n")
+}
+
+// stripCorruptPrefix drops the "corrupt archive at offset N (region R): "
+// that a *format.CorruptError puts in front of its reason, when the line
+// already says where.
+func stripCorruptPrefix(s string, off int64) string {
+	p := fmt.Sprintf("corrupt archive at offset %d", off)
+	if !strings.HasPrefix(s, p) {
+		return s
+	}
+	if _, rest, ok := strings.Cut(s[len(p):], ": "); ok {
+		return rest
+	}
+	return s
 }

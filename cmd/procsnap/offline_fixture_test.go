@@ -1,0 +1,253 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/procsnap/procsnap/format"
+)
+
+// Fixtures for the offline verbs: archives written with format.Writer from
+// a fixed description, so outputs are stable enough for golden files.
+
+const offPS = 4096
+
+// Page kinds of a fixture region.
+const (
+	pgData       = iota // random bytes from seed
+	pgText              // compressible text from seed
+	pgZeroData          // zeros written as data (stored as a zero page)
+	pgZeroFill          // a zero fill
+	pgUnreadable        // an unreadable fill with errno
+	pgNotCapt           // a not-captured fill
+)
+
+type offPage struct {
+	kind  int
+	seed  uint64
+	errno uint32
+}
+
+type offRegion struct {
+	start       uint64
+	perms, path string
+	offset      uint64
+	inode       uint64
+	skip        string
+	message     string // EndRegion message
+	pages       []offPage
+	// stop > 0: only the first stop pages are written; EndRegion records
+	// the rest as not captured.
+	stop int
+}
+
+type offArchive struct {
+	meta    *format.Meta
+	threads []format.Thread
+	regions []offRegion
+	chunk   int
+	end     format.End
+}
+
+func (g offRegion) end() uint64 { return g.start + uint64(len(g.pages))*offPS }
+
+func (g offRegion) desc(i int) format.RegionDesc {
+	d := format.RegionDesc{Index: i, Start: g.start, End: g.end(), Perms: g.perms, Offset: g.offset,
+		Inode: g.inode, Path: g.path, Skip: g.skip}
+	if g.inode != 0 {
+		d.DevMajor, d.DevMinor = 8, 1
+	}
+	d.MapsLine = fmt.Sprintf("%x-%x %s %08x %02x:%02x %d", d.Start, d.End, d.Perms, d.Offset, d.DevMajor, d.DevMinor, d.Inode)
+	if d.Path != "" {
+		d.MapsLine += strings.Repeat(" ", max(1, 73-len(d.MapsLine))) + d.Path
+	}
+	return d
+}
+
+// pageBytes is the content of a page (zeros for every page without data).
+func (p offPage) bytes() []byte {
+	b := make([]byte, offPS)
+	switch p.kind {
+	case pgData:
+		rng := rand.New(rand.NewPCG(p.seed, 0x5eed))
+		for i := 0; i < offPS; i += 8 {
+			binary.LittleEndian.PutUint64(b[i:], rng.Uint64())
+		}
+	case pgText:
+		line := fmt.Sprintf("page %d: GET /index.html HTTP/1.1 user=admin session=%x\n", p.seed, p.seed*7919)
+		copy(b, strings.Repeat(line, offPS/len(line)+1))
+	}
+	return b
+}
+
+// bytes is what extracting the whole region must give.
+func (g offRegion) bytes() []byte {
+	var b []byte
+	for i, p := range g.pages {
+		if g.skip != "" || (g.stop > 0 && i >= g.stop) {
+			b = append(b, make([]byte, offPS)...)
+			continue
+		}
+		b = append(b, p.bytes()...)
+	}
+	return b
+}
+
+// write writes the archive to path and returns its bytes.
+func (a offArchive) write(t testing.TB, path string) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	w, err := format.NewWriter(&buf, format.WriterOptions{ChunkSize: a.chunk, Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	must := func(err error) {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if a.meta != nil {
+		must(w.WriteMeta(a.meta))
+	}
+	var maps strings.Builder
+	for i, g := range a.regions {
+		maps.WriteString(g.desc(i).MapsLine + "\n")
+	}
+	must(w.WriteMaps([]byte(maps.String())))
+	for _, th := range a.threads {
+		must(w.WriteThread(th))
+	}
+	for i, g := range a.regions {
+		must(w.BeginRegion(g.desc(i)))
+		n := len(g.pages)
+		if g.stop > 0 {
+			n = g.stop
+		}
+		for k := 0; g.skip == "" && k < n; {
+			k = offWriteRun(t, w, g, k, n)
+		}
+		must(w.EndRegion(format.MethodVMReadv, g.message))
+	}
+	must(w.Close(a.end))
+	if path != "" {
+		must(os.WriteFile(path, buf.Bytes(), 0o600))
+	}
+	return buf.Bytes()
+}
+
+// offWriteRun writes the run of pages starting at k (of the first n) that
+// one Writer call takes, and returns where the next run starts.
+func offWriteRun(t testing.TB, w *format.Writer, g offRegion, k, n int) int {
+	t.Helper()
+	p := g.pages[k]
+	addr := g.start + uint64(k)*offPS
+	var err error
+	j := k + 1
+	switch p.kind {
+	case pgData, pgText, pgZeroData:
+		data := p.bytes()
+		for ; j < n && g.pages[j].kind <= pgZeroData; j++ {
+			data = append(data, g.pages[j].bytes()...)
+		}
+		err = w.WriteData(addr, data)
+	case pgZeroFill:
+		err = w.WriteFill(addr, addr+offPS, format.PageZero, 0)
+	case pgUnreadable:
+		err = w.WriteFill(addr, addr+offPS, format.PageUnreadable, p.errno)
+	case pgNotCapt:
+		err = w.WriteFill(addr, addr+offPS, format.PageNotCaptured, 0)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return j
+}
+
+// prstatus builds an x86-64 NT_PRSTATUS register set with rip and rsp.
+func prstatus(rip, rsp uint64) format.RegSet {
+	b := make([]byte, 27*8)
+	binary.LittleEndian.PutUint64(b[16*8:], rip)
+	binary.LittleEndian.PutUint64(b[19*8:], rsp)
+	return format.RegSet{Type: 1, Data: b}
+}
+
+func offPages(kind, n int, seed uint64) []offPage {
+	out := make([]offPage, n)
+	for i := range out {
+		out[i] = offPage{kind: kind, seed: seed + uint64(i)}
+	}
+	return out
+}
+
+func cat(parts ...[]offPage) []offPage {
+	var out []offPage
+	for _, p := range parts {
+		out = append(out, p...)
+	}
+	return out
+}
+
+// sampleArchive is the fixture behind the golden files: every page state,
+// a skipped region, a partial region, three threads (one without
+// NT_PRSTATUS) and hostile text in a path.
+func sampleArchive() offArchive {
+	meta := &format.Meta{
+		ToolVersion: "1.0.0-test",
+		Host: format.Host{Hostname: "lab-7", KernelRelease: "6.8.0-test", KernelVersion: "#1 SMP PREEMPT_DYNAMIC",
+			Machine: "x86_64", BootID: "2b0c3a0e-5d7f-4e8e-9b3c-1f2e3d4c5b6a", PageSize: offPS},
+		PID: 4242, PPID: 1, Comm: "demo", Cmdline: []string{"/usr/bin/demo", "--serve", "a b", "tab\there"},
+		Exe: "/usr/bin/demo", ExeSHA256: strings.Repeat("ab", 32), UIDs: [4]int{1000, 1000, 1000, 1000},
+		GIDs:            [4]int{100, 100, 100, 100},
+		TargetStartTime: time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC),
+		CaptureStart:    time.Date(2026, 3, 1, 12, 0, 0, 123456789, time.UTC),
+		Note:            "case 2026-17",
+	}
+	heap := cat(offPages(pgText, 4, 10), offPages(pgData, 3, 20), offPages(pgZeroData, 1, 0), offPages(pgText, 1, 30),
+		[]offPage{{kind: pgUnreadable, errno: 5}, {kind: pgUnreadable, errno: 5}}, offPages(pgData, 1, 40),
+		offPages(pgZeroFill, 2, 0), offPages(pgText, 2, 50), []offPage{{kind: pgUnreadable, errno: 14}},
+		offPages(pgData, 3, 60), offPages(pgText, 1, 70))
+	return offArchive{
+		meta: meta,
+		threads: []format.Thread{
+			{TID: 4242, RegSets: []format.RegSet{prstatus(0x401136, 0x7ffd00007f80), {Type: 2, Data: make([]byte, 512)}}},
+			{TID: 4243, RegSets: []format.RegSet{prstatus(0x7f0000011234, 0x7f0000012e00)}},
+			{TID: 4244, RegSets: []format.RegSet{{Type: 2, Data: make([]byte, 512)}}},
+		},
+		regions: []offRegion{
+			{start: 0x400000, perms: "r-xp", path: "/usr/bin/demo", inode: 1234, pages: offPages(pgText, 2, 1)},
+			{start: 0x600000, perms: "rw-p", path: "[heap]", pages: heap},
+			{start: 0x7f0000000000, perms: "---p", skip: "no read permission", pages: make([]offPage, 4)},
+			{start: 0x7f0000010000, perms: "rw-s", path: "/tmp/shared file (deleted)", inode: 99, pages: offPages(pgData, 3, 80)},
+			{start: 0x7ffd00000000, perms: "rw-p", path: "[stack]", pages: offPages(pgText, 8, 90), stop: 5,
+				message: "the region shrank during the capture"},
+			{start: 0x7ffd10000000, perms: "r--p", path: "/tmp/evil\x1b[31mred\u202e", inode: 7, pages: offPages(pgText, 1, 99)},
+		},
+		chunk: 16 << 10,
+		end: format.End{Complete: true, Finished: time.Date(2026, 3, 1, 12, 0, 1, 500000000, time.UTC),
+			FrozenNS: 12345678},
+	}
+}
+
+// offRun runs procsnap in-process and returns its exit code and outputs.
+func offRun(args ...string) (int, string, string) {
+	var stdout, stderr bytes.Buffer
+	code := run(context.Background(), args, &stdout, &stderr)
+	return code, stdout.String(), stderr.String()
+}
+
+// writeSample writes the sample archive into a new temporary directory.
+func writeSample(t *testing.T) (string, offArchive, []byte) {
+	t.Helper()
+	a := sampleArchive()
+	path := filepath.Join(t.TempDir(), "sample.psnap")
+	return path, a, a.write(t, path)
+}
