@@ -270,6 +270,9 @@ func (r *Reader) apply(typ recType, p []byte, off, n int64) error {
 		if err != nil {
 			return corruptf(off, -1, "fill: %v", err)
 		}
+		if ps := uint64(r.hdr.PageSize); f.Start%ps != 0 || f.End%ps != 0 {
+			return corruptf(off, f.Region, "fill %#x-%#x is not page-aligned", f.Start, f.End)
+		}
 		return r.addSpan(f.Region, Span{Start: f.Start, End: f.End, State: f.State, Errno: f.Errno, off: off, length: n})
 	case recFooter:
 		f, err := decodeFooter(p)

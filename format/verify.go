@@ -3,6 +3,7 @@ package format
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"io"
 	"runtime"
@@ -72,6 +73,16 @@ func (r *Reader) checkDigest() *Problem {
 	return nil
 }
 
+// reason is the text of a problem: a CorruptError's reason (its offset
+// and region are fields of the Problem), or the error.
+func reason(err error) string {
+	var ce *CorruptError
+	if errors.As(err, &ce) {
+		return ce.Reason
+	}
+	return err.Error()
+}
+
 // spanCheck is the outcome of checking one span: its page hashes (chunks
 // only) or a problem.
 type spanCheck struct {
@@ -97,7 +108,7 @@ func (r *Reader) verifyRegion(ctx context.Context, g *Region) []Problem {
 			defer func() { <-sem; wg.Done() }()
 			h, _, err := r.chunkData(g, s)
 			if err != nil {
-				checks[i].problem = &Problem{g.Desc.Index, s.off, err.Error()}
+				checks[i].problem = &Problem{g.Desc.Index, s.off, reason(err)}
 				return
 			}
 			checks[i].hashes, checks[i].states = h.Hashes, h.States
