@@ -14,7 +14,6 @@ import (
 	"github.com/procsnap/procsnap/format"
 	"github.com/procsnap/procsnap/snapshot"
 	"github.com/spf13/pflag"
-	"golang.org/x/term"
 )
 
 const captureUsage = `Usage: procsnap capture [flags] PID
@@ -187,9 +186,4 @@ func printCaptureSummary(w io.Writer, r *snapshot.Result, name string) {
 	}
 	fmt.Fprintf(w, "; archive %s\n", human(uint64(r.ArchiveBytes)))
 	fmt.Fprintf(w, "%s  %s\n", hex.EncodeToString(r.SHA256[:]), name)
-}
-
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
 }

@@ -53,7 +53,7 @@ func runExportCore(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if name == "" {
 		name = archive + ".core"
 	}
-	if err := checkNotArchive(name, archive); err != nil {
+	if err := refuseArchiveAsOutput(name, archive); err != nil {
 		return err
 	}
 	r, err := openArchive(archive)
@@ -75,23 +75,6 @@ func runExportCore(ctx context.Context, args []string, stdout, stderr io.Writer)
 	}
 	if !o.quiet {
 		printCoreSummary(stderr, core.Summary(), name, r.Meta().Exe)
-	}
-	return nil
-}
-
-// checkNotArchive refuses an output path that names the archive itself,
-// which --force would otherwise truncate while it is being read.
-func checkNotArchive(name, archive string) error {
-	if name == "-" {
-		return nil
-	}
-	out, err := os.Stat(name)
-	if err != nil {
-		return nil // does not exist (or cannot be seen): createOutput decides
-	}
-	in, err := os.Stat(archive)
-	if err == nil && os.SameFile(in, out) {
-		return usagef("output %s is the archive itself: choose another -o", name)
 	}
 	return nil
 }

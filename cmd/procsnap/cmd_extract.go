@@ -168,22 +168,6 @@ func regionByPath(r *format.Reader, text string) (*format.Region, error) {
 	return nil, usagef("%s", b.String())
 }
 
-// refuseArchiveAsOutput refuses an output path that names the archive
-// itself, which --force would truncate while it is read.
-func refuseArchiveAsOutput(name, archive string) error {
-	if name == "-" {
-		return nil
-	}
-	out, err := os.Stat(name)
-	if err != nil {
-		return nil // does not exist (or cannot be seen): createOutput decides
-	}
-	if in, err := os.Stat(archive); err == nil && os.SameFile(in, out) {
-		return usagef("output %s is the archive itself: choose another -o", name)
-	}
-	return nil
-}
-
 // extraction copies [lo, hi) of one region out of the archive, chunk by
 // chunk, and remembers the holes it filled with zeros.
 type extraction struct {

@@ -261,7 +261,7 @@ func newSearchOutput(w io.Writer, asJSON, isStrings bool, regions []*format.Regi
 		if path == "" {
 			path = "-"
 		}
-		s.regions[g] = fmt.Appendf(nil, "  region %d %s %s  +0x", d.Index, searchSafe(d.Perms), searchSafe(path))
+		s.regions[g] = fmt.Appendf(nil, "  region %d %s %s  +0x", d.Index, clean(d.Perms), clean(path))
 	}
 	return s
 }
@@ -383,19 +383,6 @@ func appendDots(b, p []byte) []byte {
 		b = append(b, c)
 	}
 	return b
-}
-
-// searchSafe escapes what a hostile archive could put in a path or perms
-// to mislead a terminal: control and non-printable characters, invalid
-// UTF-8 and backslashes come out as Go escapes.
-func searchSafe(s string) string {
-	for _, c := range []byte(s) {
-		if c < 0x20 || c >= 0x7f || c == '\\' {
-			q := fmt.Sprintf("%+q", s) // ASCII-only, escaped
-			return q[1 : len(q)-1]
-		}
-	}
-	return s
 }
 
 // appendJSON renders a match as its --json object (docs/CLI.md): address,
