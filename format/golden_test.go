@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"testing"
+	"time"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files in testdata/")
@@ -50,6 +53,23 @@ func TestGoldenV1(t *testing.T) {
 	}
 }
 
+// watchdog crashes the process with every goroutine's stack when the
+// returned stop is not called within d: a slow input is a bug too (an
+// archive must not be able to make procsnap spin).
+func watchdog(d time.Duration) (stop func()) {
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-done:
+		case <-time.After(d):
+			buf := make([]byte, 1<<20)
+			n := runtime.Stack(buf, true)
+			panic(fmt.Sprintf("input took over %v:\n%s", d, buf[:n]))
+		}
+	}()
+	return func() { close(done) }
+}
+
 // FuzzReader opens arbitrary bytes, verifies them and reads every region:
 // it must never panic, whatever the input.
 func FuzzReader(f *testing.F) {
@@ -61,6 +81,7 @@ func FuzzReader(f *testing.F) {
 	}
 	f.Add([]byte(Signature))
 	f.Fuzz(func(t *testing.T, b []byte) {
+		defer watchdog(20 * time.Second)()
 		r, err := NewReader(bytes.NewReader(b), int64(len(b)))
 		if err != nil {
 			return

@@ -32,6 +32,7 @@ type Reader struct {
 	trailerAt int64
 	recovered string // why the archive was scanned instead of indexed
 	problems  []*CorruptError
+	scanBuf   []byte // findMagic's buffer
 }
 
 // Region is one captured mapping: its descriptor, footer (nil when the

@@ -40,7 +40,8 @@ func (r *Reader) scan() error {
 		typ, p, n, err := r.readRecord(off)
 		if err != nil {
 			budget -= n + recHeaderLen
-			next := r.findMagic(off + 1)
+			next, searched := r.findMagic(off + 1)
+			budget -= searched
 			if next < 0 {
 				r.problems = append(r.problems, corruptf(off, -1, "archive ends in a damaged or cut-off record (%v)", err))
 				break
@@ -84,23 +85,28 @@ func (r *Reader) applyScanned(typ recType, p []byte, off, n int64) error {
 }
 
 // findMagic returns the offset of the next record magic at or after off,
-// or -1.
-func (r *Reader) findMagic(off int64) int64 {
-	buf := make([]byte, 1<<20)
+// or -1, and how many bytes it read. Its buffer is kept for the next call.
+func (r *Reader) findMagic(off int64) (int64, int64) {
+	var read int64
 	for off < r.size {
-		n := min(int64(len(buf)), r.size-off)
-		if err := r.readFull(buf[:n], off); err != nil {
-			return -1
+		n := min(int64(64<<10), r.size-off)
+		if int64(cap(r.scanBuf)) < n {
+			r.scanBuf = make([]byte, n)
 		}
-		if i := bytes.Index(buf[:n], []byte(recordMagic)); i >= 0 {
-			return off + int64(i)
+		buf := r.scanBuf[:n]
+		if err := r.readFull(buf, off); err != nil {
+			return -1, read
 		}
-		if n < int64(len(buf)) {
-			return -1
+		read += n
+		if i := bytes.Index(buf, []byte(recordMagic)); i >= 0 {
+			return off + int64(i), read
+		}
+		if off+n >= r.size {
+			return -1, read
 		}
 		off += n - int64(len(recordMagic)) + 1
 	}
-	return -1
+	return -1, read
 }
 
 func asCorrupt(err error, off int64) *CorruptError {
