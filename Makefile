@@ -33,13 +33,15 @@ test:
 vet:
 	$(GO) vet ./...
 
-# fuzz runs each fuzz target for FUZZTIME.
+# fuzz runs each fuzz target for FUZZTIME, then the fault suite in its long
+# mode (more signal points, 20,000 hostile archives; about 15 minutes).
 fuzz:
 	@set -e; for spec in $$($(GO) test -list '^Fuzz' ./... 2>/dev/null | awk '/^ok/{pkg=$$2} /^Fuzz/{print pkg":"$$1}' ); do \
 		pkg=$${spec%%:*}; fn=$${spec##*:}; \
 		echo "== $$pkg $$fn ($(FUZZTIME))"; \
 		$(GO) test -run '^$$' -fuzz "^$$fn$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 10s $$pkg; \
 	done
+	PROCSNAP_LONG=1 $(GO) test -count=1 -timeout 60m -run '^TestFault' ./cmd/procsnap/
 
 # bench measures procsnap against gcore (+ zstd -1 -T2) and the raw-copy
 # limit on one BENCH_SIZE target (median of BENCH_RUNS runs), prints the

@@ -84,6 +84,7 @@ func TestHostileInput(t *testing.T) {
 			rec(recFill, fill{Region: 0, State: PageZero, Start: 0, End: 1 << 46}.encode()),
 			rec(recFooter, Footer{Index: 0, State: RegionComplete, ZeroBytes: 1 << 46}.encode())), "does not match the footer"},
 		{"unaligned-fill", craft(descRec(0, 0, 8192), rec(recFill, fill{Region: 0, State: PageZero, Start: 0, End: 100}.encode())), "not page-aligned"},
+		{"metadata-millions-of-values", craft(rec(recMeta, []byte(`{"cmdline":[`+strings.Repeat(`"",`, 2<<20)+`""]}`))), "values, above the limit"},
 		{"overlapping-regions", craft(descRec(0, 0, 8192), descRec(1, 4096, 12288)), "overlaps or precedes the region"},
 		{"bad-version", func() []byte {
 			b := []byte(Signature)

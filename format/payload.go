@@ -1,6 +1,7 @@
 package format
 
 import (
+	"encoding/json"
 	"fmt"
 	"math/bits"
 )
@@ -255,4 +256,50 @@ func decodeTrailer(p []byte) (trailer, error) {
 	t := trailer{IndexOffset: int64(d.u64()), IndexLength: int64(d.u64())}
 	copy(t.SHA256[:], d.take(32))
 	return t, d.done()
+}
+
+// MaxJSONValues bounds the values (array elements, object members) of a
+// JSON record: decoding costs memory per value, far more than the bytes
+// of a tiny value such as "" (16 MiB of them would need ~600 MiB).
+const MaxJSONValues = 1 << 20
+
+// MaxEndLen bounds the end record.
+const MaxEndLen = 1 << 20
+
+// checkJSONValues refuses JSON longer than limit or with more than
+// MaxJSONValues values, counted in one pass without decoding anything.
+func checkJSONValues(p []byte, limit int) error {
+	if len(p) > limit {
+		return fmt.Errorf("%d bytes is above the limit %d", len(p), limit)
+	}
+	values, inString, escaped := 0, false, false
+	for _, c := range p {
+		switch {
+		case escaped:
+			escaped = false
+		case inString:
+			escaped = c == '\\'
+			inString = c != '"'
+		case c == '"':
+			inString = true
+		case c == ',' || c == '[' || c == '{':
+			values++
+		}
+	}
+	if values > MaxJSONValues {
+		return fmt.Errorf("%d values, above the limit %d", values, MaxJSONValues)
+	}
+	return nil
+}
+
+// decodeMeta decodes a metadata record within the limits.
+func decodeMeta(p []byte) (*Meta, error) {
+	if err := checkJSONValues(p, MaxMetaLen); err != nil {
+		return nil, err
+	}
+	var m Meta
+	if err := json.Unmarshal(p, &m); err != nil {
+		return nil, err
+	}
+	return &m, nil
 }

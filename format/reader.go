@@ -246,14 +246,11 @@ func (r *Reader) loadEntries(entries []indexEntry, bodyEnd int64) error {
 func (r *Reader) apply(typ recType, p []byte, off, n int64) error {
 	switch typ {
 	case recMeta:
-		if len(p) > MaxMetaLen {
-			return corruptf(off, -1, "metadata of %d bytes is above the limit %d", len(p), MaxMetaLen)
-		}
-		var m Meta
-		if err := json.Unmarshal(p, &m); err != nil {
+		m, err := decodeMeta(p)
+		if err != nil {
 			return corruptf(off, -1, "metadata: %v", err)
 		}
-		r.meta = &m
+		r.meta = m
 	case recMaps:
 		r.maps = p
 	case recAuxv:
@@ -287,6 +284,9 @@ func (r *Reader) apply(typ recType, p []byte, off, n int64) error {
 		g.Footer, g.footEnd = &f, off+n
 	case recEnd:
 		var e End
+		if err := checkJSONValues(p, MaxEndLen); err != nil {
+			return corruptf(off, -1, "end record: %v", err)
+		}
 		if err := json.Unmarshal(p, &e); err != nil {
 			return corruptf(off, -1, "end record: %v", err)
 		}

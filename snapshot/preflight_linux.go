@@ -95,9 +95,15 @@ func yamaScope() int {
 }
 
 // explainAttach turns a failed freeze into a message with the cause.
+// ptrace's errors already name the pid ("freeze pid N: …").
 func explainAttach(pfs procfs.FS, pid int, err error) error {
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, unix.ESRCH) {
+		if _, serr := pfs.Status(pid); errors.Is(serr, fs.ErrNotExist) {
+			return fmt.Errorf("PID %d exited before it could be frozen: nothing was captured", pid)
+		}
+	}
 	if !errors.Is(err, unix.EPERM) {
-		return fmt.Errorf("freeze PID %d: %w", pid, err)
+		return err
 	}
 	if st, serr := pfs.Status(pid); serr == nil && st.TracerPid != 0 {
 		return alreadyTraced(pfs, pid, st.TracerPid)

@@ -66,22 +66,27 @@ func runCapture(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if !o.quiet && !o.noProgress && isTerminal(stderr) {
 		opts.Progress = newProgressBar(stderr)
 	}
-	out, name, cleanup, err := openCaptureOutput(o, pid, stdout)
+	out, err := openCaptureOutput(o, pid, stdout)
 	if err != nil {
 		return err
 	}
-	res, err := snapshot.Capture(ctx, pid, out, opts)
-	if cerr := cleanup(res != nil); cerr != nil && err == nil {
-		err = cerr
-	}
+	res, err := snapshot.Capture(ctx, pid, out.w, opts)
 	var ie *snapshot.IncompleteError
 	switch {
-	case res == nil || o.quiet:
-	case err == nil || errors.As(err, &ie):
-		printCaptureSummary(stderr, res, name)
-	default: // a write error: the target was thawed, part of the archive is on disk
-		fmt.Fprintf(stderr, "procsnap: the archive %s was cut short (%s written); what it holds stays readable (procsnap verify %s)\n",
-			name, human(uint64(res.ArchiveBytes)), name)
+	case res == nil: // failed before the first record: nothing worth keeping
+		out.discard()
+	case err == nil || errors.As(err, &ie): // the archive was closed
+		if ferr := out.finish(); ferr != nil && err == nil {
+			err = ferr
+		}
+		if !o.quiet {
+			printCaptureSummary(stderr, res, out.name)
+		}
+	default: // a write error (full disk, closed pipe): the target was thawed
+		kept := out.keepPartial()
+		if !o.quiet {
+			fmt.Fprintf(stderr, "procsnap: the archive was cut short after %s; %s\n", human(uint64(res.ArchiveBytes)), kept)
+		}
 	}
 	return captureExit(err)
 }
@@ -108,19 +113,25 @@ func (o captureOpts) snapshotOptions() (snapshot.Options, error) {
 		BufferSize: buffer, Note: o.note, ToolVersion: version}, nil
 }
 
+// captureOutput is where an archive goes: a file or stdout.
+type captureOutput struct {
+	w    io.Writer
+	name string   // what the user asked for ("-" for stdout)
+	path string   // the file written: name, or a temporary file beside it
+	f    *os.File // nil for stdout
+}
+
 // openCaptureOutput opens the archive's destination before the target is
 // touched. Without --force an existing file is refused. With --force the
 // archive is written to a temporary file beside it, which replaces the old
-// file only once an archive exists: a failed capture never destroys it.
-// cleanup closes the file; with keep false (no archive was written: the
-// capture failed before its first record) it removes it. An archive cut
-// short by a write error (full disk) is kept: what it holds is readable.
-func openCaptureOutput(o captureOpts, pid int, stdout io.Writer) (io.Writer, string, func(keep bool) error, error) {
+// file only once the archive is closed: a capture that fails, or is cut
+// short by a full disk, never destroys the earlier file.
+func openCaptureOutput(o captureOpts, pid int, stdout io.Writer) (*captureOutput, error) {
 	if o.output == "-" {
 		if isTerminal(stdout) {
-			return nil, "", nil, usagef("refusing to write an archive to a terminal: redirect or pipe stdout, or use -o FILE")
+			return nil, usagef("refusing to write an archive to a terminal: redirect or pipe stdout, or use -o FILE")
 		}
-		return stdout, "-", func(bool) error { return nil }, nil
+		return &captureOutput{w: stdout, name: "-"}, nil
 	}
 	name := o.output
 	if name == "" {
@@ -132,28 +143,44 @@ func openCaptureOutput(o captureOpts, pid int, stdout io.Writer) (io.Writer, str
 	}
 	f, err := createOutput(path, o.force)
 	if err != nil {
-		return nil, "", nil, err
+		return nil, err
 	}
-	cleanup := func(keep bool) error {
-		if !keep {
-			f.Close()
-			return os.Remove(path)
-		}
-		err := f.Sync()
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if path != name {
-			if rerr := os.Rename(path, name); rerr != nil && err == nil {
-				err = rerr
-			}
-		}
-		if err != nil {
-			return fmt.Errorf("finish %s: %w", name, err)
-		}
+	return &captureOutput{w: f, name: name, path: path, f: f}, nil
+}
+
+// discard removes a file that holds no archive.
+func (c *captureOutput) discard() {
+	if c.f != nil {
+		c.f.Close()
+		os.Remove(c.path)
+	}
+}
+
+// finish makes a closed archive durable and puts it in place.
+func (c *captureOutput) finish() error {
+	if c.f == nil {
 		return nil
 	}
-	return f, name, cleanup, nil
+	err := c.f.Sync()
+	if cerr := c.f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil && c.path != c.name {
+		err = os.Rename(c.path, c.name)
+	}
+	if err != nil {
+		return fmt.Errorf("finish %s: %w", c.name, err)
+	}
+	return nil
+}
+
+// keepPartial keeps what a write error left, where it is, and says where.
+func (c *captureOutput) keepPartial() string {
+	if c.f == nil {
+		return "the receiving end holds what was written before the error; it stays readable as far as it goes"
+	}
+	c.f.Close()
+	return fmt.Sprintf("what was written is kept in %s and stays readable as far as it goes (procsnap verify %s)", c.path, c.path)
 }
 
 // captureExit maps a capture's outcome to the documented exit codes.
