@@ -29,25 +29,11 @@ type captTools struct {
 	threads  string // testdata/capture/threads.c
 }
 
-// captBuild builds procsnap and the threads target into a directory that
-// lives as long as t.
+// captBuild builds procsnap and the threads target.
 func captBuild(t *testing.T) captTools {
 	t.Helper()
-	dir := t.TempDir()
-	tools := captTools{procsnap: filepath.Join(dir, "procsnap"), threads: filepath.Join(dir, "threads")}
-	gcc, err := exec.LookPath("gcc")
-	if err != nil {
-		t.Fatalf("gcc is needed to build the capture target: %v", err)
-	}
-	src := filepath.Join("..", "..", "testdata", "capture", "threads.c")
-	if out, err := exec.Command(gcc, "-O2", "-Wall", "-pthread", "-o", tools.threads, src).CombinedOutput(); err != nil {
-		t.Fatalf("build %s: %v\n%s", src, err, out)
-	}
-	build := exec.Command("go", "build", "-o", tools.procsnap, ".")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build procsnap: %v\n%s", err, out)
-	}
+	tools := captTools{procsnap: procsnapBinary(t), threads: filepath.Join(t.TempDir(), "threads")}
+	buildC(t, "capture/threads.c", tools.threads)
 	return tools
 }
 

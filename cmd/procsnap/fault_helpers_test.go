@@ -42,8 +42,8 @@ type faultTools struct {
 	rss      string // testdata/fault/rss.c
 }
 
-// buildFaultTools builds procsnap from this tree and, when withTarget, the C
-// target, into a fresh directory that lives as long as t.
+// buildFaultTools builds procsnap (once per test binary) and, when
+// withTarget, the C target into a fresh directory that lives as long as t.
 func buildFaultTools(t *testing.T, withTarget bool) faultTools {
 	t.Helper()
 	dir := t.TempDir()
@@ -53,29 +53,13 @@ func buildFaultTools(t *testing.T, withTarget bool) faultTools {
 			t.Fatal(err)
 		}
 	}
-	tools := faultTools{dir: dir, procsnap: filepath.Join(dir, "procsnap"), target: filepath.Join(dir, "target"), rss: filepath.Join(dir, "rss")}
-	goTool := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(goTool); err != nil {
-		goTool = "go"
-	}
-	build := exec.Command(goTool, "build", "-o", tools.procsnap, ".")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build procsnap: %v\n%s", err, out)
-	}
+	tools := faultTools{dir: dir, procsnap: procsnapBinary(t), target: filepath.Join(dir, "target"), rss: filepath.Join(dir, "rss")}
 	progs := map[string]string{"rss.c": tools.rss}
 	if withTarget {
 		progs["target.c"] = tools.target
 	}
 	for src, bin := range progs {
-		abs, err := filepath.Abs(filepath.Join("..", "..", "testdata", "fault", src))
-		if err != nil {
-			t.Fatal(err)
-		}
-		cc := exec.Command("gcc", "-O2", "-Wall", "-pthread", "-o", bin, abs)
-		if out, err := cc.CombinedOutput(); err != nil {
-			t.Fatalf("gcc testdata/fault/%s (the fault suite needs gcc): %v\n%s", src, err, out)
-		}
+		buildC(t, "fault/"+src, bin)
 	}
 	return tools
 }
