@@ -14,13 +14,13 @@ import (
 // WriterOptions tune a Writer. Zero values take the defaults.
 type WriterOptions struct {
 	PageSize  int   // default 4096
-	ChunkSize int   // power of two, default 256 KiB
+	ChunkSize int   // power of two, default 1 MiB
 	Level     Level // default LevelFastest
 	Workers   int   // compression goroutines, default GOMAXPROCS
 }
 
 // DefaultChunkSize is the chunk size used when WriterOptions leaves it 0.
-const DefaultChunkSize = 256 << 10
+const DefaultChunkSize = 1 << 20
 
 // ErrClosed is returned by a Writer used after Close.
 var ErrClosed = errors.New("archive writer is closed")

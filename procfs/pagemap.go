@@ -54,7 +54,7 @@ type PagemapReader struct {
 	f        *os.File
 	path     string
 	pageSize uint64
-	buf      []byte // raw entries of one batch, grown up to pagemapBatch entries
+	buf      []byte       // raw entries of one batch, grown up to pagemapBatch entries
 	scanVec  []pageRegion // PAGEMAP_SCAN results, allocated once
 }
 

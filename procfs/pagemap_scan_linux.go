@@ -24,7 +24,6 @@ type pmScanArg struct {
 	categoryInverted, categoryMask, categoryAnyofMask, returnMask uint64
 }
 
-
 // ErrScanUnsupported means the kernel has no PAGEMAP_SCAN: read entries
 // with ReadEntries instead.
 var ErrScanUnsupported = errors.New("PAGEMAP_SCAN is not supported by this kernel")

@@ -41,7 +41,7 @@ func captureFlags(o *captureOpts, stdout io.Writer) *pflag.FlagSet {
 	fs.BoolVar(&o.force, "force", false, "overwrite an existing output file")
 	fs.BoolVar(&o.includeUnreadable, "include-unreadable", false, "also read regions without r permission, through /proc/PID/mem")
 	fs.StringVar(&o.level, "level", "fastest", "compression level: fastest, default or better")
-	fs.StringVar(&o.chunk, "chunk-size", "256KiB", "chunk size, a power of two (e.g. 64KiB, 1MiB)")
+	fs.StringVar(&o.chunk, "chunk-size", "1MiB", "chunk size, a power of two (e.g. 256KiB, 4MiB)")
 	fs.StringVar(&o.buffer, "buffer", "", "memory for the frozen-phase copy (e.g. 512MiB; default: what the target needs, at most half of MemAvailable)")
 	fs.StringVar(&o.note, "note", "", "examiner's note, stored in the archive metadata")
 	fs.BoolVar(&o.noProgress, "no-progress", false, "no progress display on stderr")
