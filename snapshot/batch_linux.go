@@ -88,7 +88,9 @@ type regionEmit struct {
 // data: the rest of the region is recorded as not captured, with why.
 // Once ctx is done no more data is written, even if it was copied: an
 // interrupt after the thaw stops the compression and writing at once.
-func emit(ctx context.Context, aw *format.Writer, plans []regionPlan, state []regionEmit, items []item, why func() string) error {
+// onData is told how many bytes of each piece were handed to the writer
+// (which compresses them before taking more), for progress.
+func emit(ctx context.Context, aw *format.Writer, plans []regionPlan, state []regionEmit, items []item, why func() string, onData func(int64)) error {
 	for _, it := range items {
 		st := &state[it.plan]
 		var err error
@@ -102,6 +104,9 @@ func emit(ctx context.Context, aw *format.Writer, plans []regionPlan, state []re
 		case itemPiece:
 			if !st.stopped {
 				err = emitPiece(ctx, aw, it.piece, st, why)
+				if it.piece != nil {
+					onData(int64(it.piece.done))
+				}
 			}
 		case itemEnd:
 			if st.stopped && st.message == "" {

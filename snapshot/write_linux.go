@@ -42,13 +42,22 @@ func (c *capture) copyAll(ctx context.Context, aw *format.Writer, plans []region
 			return batch, state, nil
 		}
 		c.res.Overflowed = true
-		if err := emit(ctx, aw, plans, state, batch, c.why(ctx)); err != nil {
+		if err := emit(ctx, aw, plans, state, batch, c.why(ctx), c.writeProgress(total)); err != nil {
 			return nil, state, err
 		}
 		if err := aw.Flush(); err != nil {
 			return nil, state, err
 		}
 		from = end
+	}
+}
+
+// writeProgress reports bytes handed to the writer out of total.
+func (c *capture) writeProgress(total int64) func(int64) {
+	var done int64
+	return func(n int64) {
+		done += n
+		c.opts.progress("writing", done, total)
 	}
 }
 
@@ -68,10 +77,16 @@ func (c *capture) why(ctx context.Context) func() string {
 // finish writes the last batch (after the thaw), the end record, index
 // and trailer, and fills in the Result.
 func (c *capture) finish(ctx context.Context, aw *format.Writer, plans []regionPlan, last []item, state []regionEmit, err error) (*Result, error) {
-	c.opts.progress("writing", 0, 0)
 	why := c.why(ctx)
 	if err == nil {
-		err = emit(ctx, aw, plans, state, last, why)
+		var total int64
+		for _, it := range last {
+			if it.piece != nil {
+				total += int64(it.piece.done)
+			}
+		}
+		c.opts.progress("writing", 0, total)
+		err = emit(ctx, aw, plans, state, last, why, c.writeProgress(total))
 	}
 	if len(c.frozen.Exited()) > 0 && len(c.frozen.Exited()) >= len(c.frozen.Tasks()) {
 		c.cp.gone.Store(true)
