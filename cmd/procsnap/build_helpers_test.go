@@ -4,12 +4,15 @@ package main
 // binary: procsnap itself and the C targets under testdata.
 
 import (
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"sync"
+	"syscall"
 	"testing"
+	"time"
 )
 
 var procsnapBuild struct {
@@ -72,4 +75,36 @@ func TestMain(m *testing.M) {
 		os.RemoveAll(filepath.Dir(p))
 	}
 	os.Exit(code)
+}
+
+// startPiped starts a live target with pipes to its stdin and from its
+// stdout. When t ends, stdin is closed (the targets exit at EOF), a
+// stopped target is resumed, and one that has not exited within 5 s is
+// killed.
+func startPiped(t *testing.T, cmd *exec.Cmd) (io.WriteCloser, io.ReadCloser) {
+	t.Helper()
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		syscall.Kill(cmd.Process.Pid, syscall.SIGCONT)
+		stdin.Close()
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(5 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+	})
+	return stdin, stdout
 }

@@ -88,29 +88,8 @@ func startOffTarget(t *testing.T) *offTarget {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperOfflineTarget$")
 	cmd.Env = append(os.Environ(), offTargetEnv+"=1")
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		syscall.Kill(cmd.Process.Pid, syscall.SIGCONT)
-		stdin.Close()
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
-	})
+	stdin, stdout := startPiped(t, cmd)
+	var err error
 	tg := &offTarget{pid: cmd.Process.Pid, stdin: stdin, out: bufio.NewReader(stdout)}
 	line := tg.line(t)
 	hexAddr, ok := strings.CutPrefix(line, "ready ")

@@ -148,22 +148,7 @@ func srchStartTarget(t *testing.T) (map[string]int, string) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperSearchTarget$")
 	cmd.Env = append(os.Environ(), srchTargetEnv+"=1")
-	stdin, err := cmd.StdinPipe()
-	srchMust(t, err)
-	stdout, err := cmd.StdoutPipe()
-	srchMust(t, err)
-	srchMust(t, cmd.Start())
-	t.Cleanup(func() {
-		stdin.Close()
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
-	})
+	_, stdout := startPiped(t, cmd)
 	lines := make(chan string)
 	go func() {
 		defer close(lines)
