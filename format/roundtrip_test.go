@@ -205,11 +205,20 @@ func TestRoundTripLayouts(t *testing.T) {
 		{"unaligned-start", []int{5, 129, 3}, 16 << 10},
 		{"page-chunks", []int{40}, 4096},
 		{"big-chunks", []int{700}, 1 << 20},
+		{"all-zero", []int{200, 1}, 64 << 10},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			rng := rand.New(rand.NewPCG(1, uint64(len(c.name))))
 			regs := genLayout(rng, c.sizes, 0x7f0000001000)
+			if c.name == "all-zero" {
+				for _, g := range regs {
+					clear(g.data)
+					for i := range g.kinds {
+						g.kinds[i] = kZero
+					}
+				}
+			}
 			var buf bytes.Buffer
 			aw := writeLayout(t, &buf, rng, regs, c.chunk)
 			if aw.Size() != int64(buf.Len()) {
@@ -224,6 +233,16 @@ func TestRoundTripLayouts(t *testing.T) {
 			}
 			checkLayout(t, r, regs)
 			checkMeta(t, r)
+			if c.name == "all-zero" {
+				for _, g := range r.Regions() {
+					if g.Footer.ZeroBytes != g.Desc.Size() || g.Footer.DataBytes != 0 {
+						t.Errorf("all-zero region %d: footer %+v", g.Desc.Index, *g.Footer)
+					}
+				}
+				if buf.Len() > 64<<10 {
+					t.Errorf("all-zero archive is %d bytes: zero pages must not be stored", buf.Len())
+				}
+			}
 			if v := r.Verify(context.Background()); !v.OK {
 				t.Fatalf("verify: %+v", v)
 			}
