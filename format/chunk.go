@@ -200,44 +200,56 @@ func parseChunkHead(p []byte, pageSize, chunkSize int) (chunkHead, error) {
 	return h, nil
 }
 
-// chunkBytes decodes a chunk's stored bytes into its full page contents
-// (zero pages as zeros) and checks every page hash.
-func chunkBytes(h chunkHead, stored []byte, pageSize int, zdec *zstd.Decoder) ([]byte, error) {
+// chunkBytes decodes a chunk's stored bytes and checks every page hash.
+// With expand it returns the chunk's full contents (zero pages as zeros);
+// without, only the data pages, back to back (enough for verification).
+// One buffer of the chunk's size is allocated; data pages are decoded into
+// its start and moved to their places from the last one down.
+func chunkBytes(h chunkHead, stored []byte, pageSize int, zdec *zstd.Decoder, expand bool) ([]byte, error) {
 	if len(stored) != int(h.StoredLen) {
 		return nil, fmt.Errorf("chunk stores %d bytes, header says %d", len(stored), h.StoredLen)
 	}
-	raw := stored
+	size := int(h.RawLen)
+	if expand {
+		size = len(h.States) * pageSize
+	}
+	buf := make([]byte, size)
+	raw := buf[:h.RawLen]
 	if h.Compressed {
-		var err error
-		raw, err = zdec.DecodeAll(stored, make([]byte, 0, h.RawLen))
+		got, err := zdec.DecodeAll(stored, buf[:0:h.RawLen])
 		if err != nil {
 			return nil, fmt.Errorf("decompress chunk: %w", err)
 		}
-		if len(raw) != int(h.RawLen) {
-			return nil, fmt.Errorf("chunk decompresses to %d bytes, header says %d", len(raw), h.RawLen)
+		if len(got) != int(h.RawLen) || (len(got) > 0 && &got[0] != &buf[0]) {
+			return nil, fmt.Errorf("chunk decompresses to %d bytes, header says %d", len(got), h.RawLen)
 		}
+	} else {
+		copy(raw, stored)
 	}
-	out := raw
-	if len(raw) != len(h.States)*pageSize {
-		out = make([]byte, len(h.States)*pageSize)
-		k := 0
-		for i, s := range h.States {
-			if s == PageData {
-				copy(out[i*pageSize:], raw[k:k+pageSize])
-				k += pageSize
-			}
-		}
-	} else if !h.Compressed {
-		out = append([]byte(nil), raw...)
-	}
+	k := 0
 	for i, s := range h.States {
 		if s != PageData {
 			continue
 		}
-		if got := xxhash.Sum64(out[i*pageSize : (i+1)*pageSize]); got != h.Hashes[i] {
+		if got := xxhash.Sum64(raw[k*pageSize : (k+1)*pageSize]); got != h.Hashes[i] {
 			return nil, fmt.Errorf("page %d (address %#x) hash mismatch (stored %016x, computed %016x)",
 				i, h.Start+uint64(i*pageSize), h.Hashes[i], got)
 		}
+		k++
 	}
-	return out, nil
+	if !expand {
+		return raw, nil
+	}
+	for i := len(h.States) - 1; i >= 0; i-- { // k data pages sit at the start
+		page := buf[i*pageSize : (i+1)*pageSize]
+		if h.States[i] != PageData {
+			clear(page)
+			continue
+		}
+		k--
+		if k != i {
+			copy(page, buf[k*pageSize:(k+1)*pageSize])
+		}
+	}
+	return buf, nil
 }

@@ -146,8 +146,9 @@ func (r *Reader) checkChunkHead(g *Region, s Span, p []byte) (chunkHead, error) 
 }
 
 // chunkData reads, checks and decodes a whole chunk: the record checksum,
-// the header, the decompressed size and every page hash.
-func (r *Reader) chunkData(g *Region, s Span) (chunkHead, []byte, error) {
+// the header, the decompressed size and every page hash. It returns the
+// chunk's full contents, or with expand false only its data pages.
+func (r *Reader) chunkData(g *Region, s Span, expand bool) (chunkHead, []byte, error) {
 	rec := make([]byte, s.length)
 	if err := r.readFull(rec, s.off); err != nil {
 		return chunkHead{}, nil, err
@@ -160,7 +161,7 @@ func (r *Reader) chunkData(g *Region, s Span) (chunkHead, []byte, error) {
 	if err != nil {
 		return h, nil, err
 	}
-	data, err := chunkBytes(h, p[chunkHeadLen(len(h.States)):], int(r.hdr.PageSize), r.zdec)
+	data, err := chunkBytes(h, p[chunkHeadLen(len(h.States)):], int(r.hdr.PageSize), r.zdec, expand)
 	if err != nil {
 		return h, nil, corruptf(s.off, g.Desc.Index, "chunk at %#x: %v", s.Start, err)
 	}
@@ -189,7 +190,7 @@ func (r *Reader) ReadRange(g *Region, start, end uint64, fn func(Run) error) err
 			}
 			continue
 		}
-		h, data, err := r.chunkData(g, s)
+		h, data, err := r.chunkData(g, s, true)
 		if err != nil {
 			return err
 		}

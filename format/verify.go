@@ -106,7 +106,7 @@ func (r *Reader) verifyRegion(ctx context.Context, g *Region) []Problem {
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			h, _, err := r.chunkData(g, s)
+			h, _, err := r.chunkData(g, s, false)
 			if err != nil {
 				checks[i].problem = &Problem{g.Desc.Index, s.off, reason(err)}
 				return
