@@ -41,7 +41,7 @@ func (r *Reader) Verify(ctx context.Context) VerifyResult {
 	var digest chan *Problem
 	if r.trailer != nil {
 		digest = make(chan *Problem, 1)
-		go func() { digest <- r.checkDigest() }()
+		go func() { digest <- r.checkDigest(ctx) }()
 		res.DigestChecked = true
 	}
 	for _, g := range r.regions {
@@ -62,10 +62,22 @@ func (r *Reader) Verify(ctx context.Context) VerifyResult {
 	return res
 }
 
-func (r *Reader) checkDigest() *Problem {
+func (r *Reader) checkDigest(ctx context.Context) *Problem {
 	h := sha256.New()
-	if _, err := io.Copy(h, io.NewSectionReader(r.ra, 0, r.trailerAt)); err != nil {
-		return &Problem{-1, 0, fmt.Sprintf("reading the archive for its SHA-256: %v", err)}
+	src := io.NewSectionReader(r.ra, 0, r.trailerAt)
+	buf := make([]byte, 1<<20)
+	for {
+		if ctx.Err() != nil {
+			return &Problem{-1, 0, "SHA-256 not checked: verification interrupted"}
+		}
+		n, err := src.Read(buf)
+		h.Write(buf[:n])
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return &Problem{-1, 0, fmt.Sprintf("reading the archive for its SHA-256: %v", err)}
+		}
 	}
 	if got := h.Sum(nil); string(got) != string(r.trailer.SHA256[:]) {
 		return &Problem{-1, r.trailerAt, fmt.Sprintf("archive SHA-256 %x does not match the trailer's %x", got, r.trailer.SHA256)}
