@@ -65,7 +65,8 @@ demo: build
 	trap 'kill $$pid 2>/dev/null' EXIT; \
 	./procsnap capture --force -o demo.psnap $$pid; \
 	./procsnap list demo.psnap | head -20; \
-	./procsnap verify demo.psnap
+	./procsnap verify demo.psnap; \
+	./procsnap search --string 'quick brown fox' demo.psnap
 
 clean:
 	rm -f procsnap demo.psnap testdata/demo/demo

@@ -11,9 +11,11 @@ import (
 	"time"
 )
 
-var secret = []byte("procsnap-demo: the quick brown fox jumps over the lazy dog")
+// secret is planted in the heap for `procsnap search --string 'quick brown fox'` to find.
+var secret []byte
 
 func main() {
+	secret = append(make([]byte, 0, 4096), "procsnap-demo: the quick brown fox jumps over the lazy dog"...)
 	heap := make([][]byte, 64)
 	for i := range heap {
 		heap[i] = []byte(strings.Repeat(fmt.Sprintf("demo heap block %d ", i), 4096/20))
@@ -26,8 +28,7 @@ func main() {
 	for {
 		select {
 		case <-sig:
-			_ = heap
-			_ = secret
+			fmt.Fprintf(os.Stderr, "demo: %d heap blocks, secret of %d bytes\n", len(heap), len(secret))
 			return
 		case <-tick.C:
 			n++
