@@ -33,6 +33,7 @@ func (r *Report) Document() string {
 		fmt.Fprintf(&b, "- %s\n", n)
 	}
 	b.WriteString("\n")
+	b.WriteString(reading)
 	b.WriteString(method)
 	return b.String()
 }
@@ -44,6 +45,24 @@ func runsPhrase(n int) string {
 	}
 	return fmt.Sprintf("median of %d runs", n)
 }
+
+// reading explains the targets that the physics of this kind of machine
+// decides, whatever the figures of one run.
+const reading = `## Reading the targets
+
+- **Frozen vs the raw copy** is what procsnap controls: the freeze is the copy into a buffer faulted
+  in beforehand, plus a few milliseconds for maps, registers and the pagemap plan.
+- **Frozen vs gcore** depends on the target: gcore stops it while it writes the whole core. Here the
+  target has no PROT_NONE reservations, so gcore writes only its 2 GiB (on targets with large
+  reservations it writes several times more and stops them for seconds). The ratio cannot exceed
+  gcore's frozen time over the raw copy, the physical floor of any freeze.
+- **Wall vs gcore + zstd** is bound by compression: on two cores zstd's fastest level runs at
+  about 1 GB/s on this mix, in procsnap as in the zstd CLI, and procsnap also pre-faults its copy
+  buffer (the price of a short freeze), hashes every page and the archive, and fsyncs it.
+- **Archive vs zstd -1** pays for random access: independent frames per chunk and 9 bytes of state
+  and hash per page.
+
+`
 
 const method = `## How each figure is measured
 
