@@ -15,7 +15,7 @@ const Signature = "\x89PSNAP\r\n"
 // version of its major version (see docs/FORMAT.md, "Versioning").
 const (
 	VersionMajor = 1
-	VersionMinor = 0
+	VersionMinor = 1
 )
 
 // recordMagic starts every record; a recovery scan resynchronises on it.

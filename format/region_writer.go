@@ -1,6 +1,9 @@
 package format
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+)
 
 // BeginRegion opens the next region: its descriptor is written before any
 // of its data. Regions are numbered 0, 1, 2, ... in the order they are
@@ -30,8 +33,37 @@ func (w *Writer) BeginRegion(d RegionDesc) error {
 	return nil
 }
 
-// checkRun validates a run [addr, end) for the open region: it must start
-// where the previous run ended and be page-aligned.
+// ErrRunOrder is the invariant every region's contents obey, in the
+// writer and in a capture plan alike: runs are page aligned and non-empty,
+// each starts where the one before ended, and they stay inside the region.
+var ErrRunOrder = errors.New("a region's runs must be page aligned, contiguous and inside the region")
+
+// CheckRun checks that the run [addr, end) may follow a run that ended at
+// cursor in region d. The error wraps ErrRunOrder and names the region.
+func CheckRun(d RegionDesc, cursor, addr, end uint64, pageSize int) error {
+	ps := uint64(pageSize)
+	switch {
+	case addr != cursor:
+		return fmt.Errorf("region %d: run at %#x, want the next address %#x: %w", d.Index, addr, cursor, ErrRunOrder)
+	case end < addr || end > d.End:
+		return fmt.Errorf("region %d: run %#x-%#x outside the region %#x-%#x: %w", d.Index, addr, end, d.Start, d.End, ErrRunOrder)
+	case end%ps != 0:
+		return fmt.Errorf("region %d: run end %#x is not page-aligned: %w", d.Index, end, ErrRunOrder)
+	}
+	return nil
+}
+
+// Regions says how far the caller has come: the index of the open region
+// (-1 if none) and the index the next BeginRegion must use.
+func (w *Writer) Regions() (open, next int) {
+	open = -1
+	if w.open != nil {
+		open = w.open.desc.Index
+	}
+	return open, w.nextRegion
+}
+
+// checkRun validates a run [addr, end) for the open region.
 func (w *Writer) checkRun(addr, end uint64) (*openRegion, error) {
 	if err := w.Err(); err != nil {
 		return nil, err
@@ -43,14 +75,8 @@ func (w *Writer) checkRun(addr, end uint64) (*openRegion, error) {
 	if r.desc.Skip != "" {
 		return nil, fmt.Errorf("region %d is skipped (%s) and takes no data", r.desc.Index, r.desc.Skip)
 	}
-	ps := uint64(w.opts.PageSize)
-	switch {
-	case addr != r.cursor:
-		return nil, fmt.Errorf("region %d: run at %#x, want the next address %#x", r.desc.Index, addr, r.cursor)
-	case end < addr || end > r.desc.End:
-		return nil, fmt.Errorf("region %d: run %#x-%#x outside the region %#x-%#x", r.desc.Index, addr, end, r.desc.Start, r.desc.End)
-	case end%ps != 0:
-		return nil, fmt.Errorf("region %d: run end %#x is not page-aligned", r.desc.Index, end)
+	if err := CheckRun(r.desc, r.cursor, addr, end, w.opts.PageSize); err != nil {
+		return nil, err
 	}
 	return r, nil
 }

@@ -60,7 +60,8 @@ const (
 	MethodNone    Method = 0
 	MethodVMReadv Method = 1 // process_vm_readv
 	MethodProcMem Method = 2 // pread of /proc/PID/mem
-	MethodMixed   Method = 3 // some of each
+	MethodMixed   Method = 3 // more than one of these
+	MethodMapFile Method = 4 // pread of the shared object's file, through /proc/PID/map_files (format 1.1)
 )
 
 func (m Method) String() string {
@@ -73,6 +74,8 @@ func (m Method) String() string {
 		return "/proc/pid/mem"
 	case MethodMixed:
 		return "mixed"
+	case MethodMapFile:
+		return "map_files"
 	}
 	return fmt.Sprintf("method(%d)", uint8(m))
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/procsnap/procsnap/format"
+	"github.com/procsnap/procsnap/procfs"
 )
 
 // itemKind orders what capture hands the archive writer for a region.
@@ -20,6 +21,7 @@ type item struct {
 	kind       itemKind
 	plan       int
 	start, end uint64
+	file       *procfs.MapFile // for a piece read from the shared object's file
 	piece      *piece
 }
 
@@ -31,13 +33,17 @@ func buildItems(plans []regionPlan, limit uint64, ps uint64) []item {
 	for i := range plans {
 		items = append(items, item{kind: itemBegin, plan: i})
 		for _, r := range plans[i].runs {
-			if r.zero {
+			if r.kind == runZero {
 				items = append(items, item{kind: itemZero, plan: i, start: r.start, end: r.end})
 				continue
 			}
+			var file *procfs.MapFile
+			if r.kind == runFile {
+				file = plans[i].file
+			}
 			for a := r.start; a < r.end; a += limit {
 				b := min(a+limit, r.end)
-				items = append(items, item{kind: itemPiece, plan: i, start: a, end: b})
+				items = append(items, item{kind: itemPiece, plan: i, start: a, end: b, file: file})
 			}
 		}
 		items = append(items, item{kind: itemEnd, plan: i})
@@ -63,13 +69,13 @@ func nextBatch(items []item, from int, buf []byte, ps uint64) (int, []item) {
 		}
 		if n > room {
 			room -= room % ps
-			tail := item{kind: itemPiece, plan: it.plan, start: it.start + room, end: it.end}
+			tail := item{kind: itemPiece, plan: it.plan, start: it.start + room, end: it.end, file: it.file}
 			it.end = it.start + room
 			items = append(items[:i+1], append([]item{tail}, items[i+1:]...)...)
 			it = &items[i]
 			n = room
 		}
-		it.piece = &piece{plan: it.plan, start: it.start, buf: buf[used : used+n : used+n]}
+		it.piece = &piece{plan: it.plan, start: it.start, buf: buf[used : used+n : used+n], file: it.file}
 		used += n
 	}
 	return len(items), items
@@ -77,10 +83,11 @@ func nextBatch(items []item, from int, buf []byte, ps uint64) (int, []item) {
 
 // regionEmit tracks one region across the writer calls of its items.
 type regionEmit struct {
-	stopped bool
-	usedVM  bool
-	usedMem bool
-	message string
+	stopped  bool
+	usedVM   bool
+	usedMem  bool
+	usedFile bool
+	message  string
 }
 
 // emit hands a batch of copied items to the archive writer in order. A
@@ -131,6 +138,7 @@ func emitPiece(ctx context.Context, aw *format.Writer, p *piece, st *regionEmit,
 	}
 	st.usedVM = st.usedVM || p.usedVM
 	st.usedMem = st.usedMem || p.usedMem
+	st.usedFile = st.usedFile || p.usedFile
 	at := p.start
 	stop := p.start + uint64(p.done)
 	for _, f := range append(p.fails, format.Range{Start: stop, End: stop}) {
@@ -150,13 +158,21 @@ func emitPiece(ctx context.Context, aw *format.Writer, p *piece, st *regionEmit,
 }
 
 func methodOf(st *regionEmit) format.Method {
+	n := 0
+	for _, used := range []bool{st.usedVM, st.usedMem, st.usedFile} {
+		if used {
+			n++
+		}
+	}
 	switch {
-	case st.usedVM && st.usedMem:
+	case n > 1:
 		return format.MethodMixed
 	case st.usedMem:
 		return format.MethodProcMem
 	case st.usedVM:
 		return format.MethodVMReadv
+	case st.usedFile:
+		return format.MethodMapFile
 	}
 	return format.MethodNone
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/procsnap/procsnap/format"
+	"golang.org/x/sys/unix"
 )
 
 // TestCaptureSmallBuffer captures a stopped target with 64 MiB of data
@@ -91,4 +92,25 @@ func regionContent(t *testing.T, r *format.Reader, g *format.Region) string {
 		t.Fatalf("region %d: %v", g.Desc.Index, err)
 	}
 	return fmt.Sprint(runs) + "\n" + data.String()
+}
+
+// TestGrowBuffer: a plan that outgrew the copy buffer grows it (the
+// added part faulted in and usable), unless the user chose the size.
+func TestGrowBuffer(t *testing.T) {
+	buf, err := allocBuffer(8 << 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &capture{ps: 4096, buf: buf, res: &Result{BufferBytes: 8 << 20}}
+	defer func() { unix.Munmap(c.buf) }()
+	c.growBuffer(64 << 20)
+	if len(c.buf) < 64<<20 || c.res.BufferBytes != int64(len(c.buf)) {
+		t.Fatalf("buffer of %d bytes (Result says %d) for a plan of 64 MiB", len(c.buf), c.res.BufferBytes)
+	}
+	c.buf[len(c.buf)-1] = 1
+	mine := &capture{ps: 4096, buf: c.buf[:8<<20], res: &Result{}, opts: Options{BufferSize: 8 << 20}}
+	mine.growBuffer(64 << 20)
+	if len(mine.buf) != 8<<20 {
+		t.Errorf("a buffer of the user's size grew to %d bytes", len(mine.buf))
+	}
 }

@@ -49,7 +49,7 @@ func targetBin(tb testing.TB, name string) string {
 		if buildDir, buildErr = os.MkdirTemp("", "procsnap-capture-test-"); buildErr != nil {
 			return
 		}
-		for _, n := range []string{"threads", "content"} {
+		for _, n := range []string{"threads", "content", "shmem"} {
 			src := filepath.Join("..", "testdata", "capture", n+".c")
 			out, err := exec.Command(gcc, "-O2", "-Wall", "-pthread", "-o", filepath.Join(buildDir, n), src).CombinedOutput()
 			if err != nil {

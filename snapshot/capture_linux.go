@@ -38,6 +38,7 @@ type capture struct {
 	frozen *ptrace.Frozen
 	cp     *copier
 	start  time.Time
+	buf    []byte // the copy buffer, pre-faulted
 }
 
 func (c *capture) run(ctx context.Context, w io.Writer) (*Result, error) {
@@ -47,11 +48,10 @@ func (c *capture) run(ctx context.Context, w io.Writer) (*Result, error) {
 		return nil, err
 	}
 	meta := gatherMeta(c.pfs, c.pid, st, c.opts)
-	buf, err := c.prepareBuffer()
-	if err != nil {
+	if err := c.prepareBuffer(); err != nil {
 		return nil, err
 	}
-	defer unix.Munmap(buf) //nolint:errcheck // nothing to do about it
+	defer func() { unix.Munmap(c.buf) }() //nolint:errcheck // nothing to do about it
 	c.cp = &copier{pid: c.pid, ps: c.ps}
 	if f, err := os.Open(fmt.Sprintf("%s/%d/mem", c.pfs.Dir(), c.pid)); err == nil {
 		c.cp.mem = f
@@ -68,30 +68,70 @@ func (c *capture) run(ctx context.Context, w io.Writer) (*Result, error) {
 		return nil, err
 	}
 	defer c.thaw()
-	return c.frozenPhase(ctx, aw, meta, buf)
+	return c.frozenPhase(ctx, aw, meta)
 }
 
 // prepareBuffer sizes and pre-faults the copy buffer from a plan made
-// before the freeze.
-func (c *capture) prepareBuffer() ([]byte, error) {
-	_, maps, err := c.pfs.Maps(c.pid)
+// before the freeze. Faulting in a large buffer takes a while, in which a
+// busy target grows: the plan is made again afterwards and the buffer
+// grown to match, still before the freeze.
+func (c *capture) prepareBuffer() error {
+	need, err := c.planNeed()
 	if err != nil {
-		return nil, fmt.Errorf("read maps of PID %d: %w", c.pid, err)
-	}
-	if len(maps) == 0 {
-		return nil, fmt.Errorf("PID %d has no memory mappings (a kernel thread?): nothing to capture", c.pid)
-	}
-	var need int64
-	for _, p := range makePlan(c.pfs, c.pid, maps, c.ps, c.opts.IncludeUnreadable) {
-		need += p.readBytes()
+		return err
 	}
 	size := chooseBuffer(c.opts.BufferSize, need, memAvailable(), int64(c.ps))
-	c.res.BufferBytes = size
-	buf, err := allocBuffer(size)
-	if err != nil {
-		return nil, fmt.Errorf("allocate a %d MiB copy buffer: %w (lower it with --buffer)", size>>20, err)
+	if c.buf, err = allocBuffer(size); err != nil {
+		return fmt.Errorf("allocate a %d MiB copy buffer: %w (lower it with --buffer)", size>>20, err)
 	}
-	return buf, nil
+	c.res.BufferBytes = size
+	if c.opts.BufferSize == 0 {
+		if need, err = c.planNeed(); err != nil {
+			return err
+		}
+		c.growBuffer(need)
+	}
+	return nil
+}
+
+// planNeed is how many bytes a plan of the running target reads.
+func (c *capture) planNeed() (int64, error) {
+	_, maps, err := c.pfs.Maps(c.pid)
+	if err != nil {
+		return 0, fmt.Errorf("read maps of PID %d: %w", c.pid, err)
+	}
+	if len(maps) == 0 {
+		return 0, fmt.Errorf("PID %d has no memory mappings (a kernel thread?): nothing to capture", c.pid)
+	}
+	plans := makePlan(c.pfs, c.pid, maps, c.ps, c.opts.IncludeUnreadable)
+	closePlans(plans)
+	return plansNeed(plans), nil
+}
+
+func plansNeed(plans []regionPlan) int64 {
+	var need int64
+	for i := range plans {
+		need += plans[i].readBytes()
+	}
+	return need
+}
+
+// growBuffer makes the copy buffer hold need bytes if it is smaller,
+// within the same bound chooseBuffer keeps (half of MemAvailable), unless
+// the user chose its size. Growing while frozen costs the page faults of
+// the added part, far less than compressing that part while frozen.
+func (c *capture) growBuffer(need int64) {
+	if c.opts.BufferSize != 0 || need <= int64(len(c.buf)) {
+		return
+	}
+	size := chooseBuffer(0, need, memAvailable()+int64(len(c.buf)), int64(c.ps))
+	if size <= int64(len(c.buf)) {
+		return
+	}
+	if b, err := growMapping(c.buf, size); err == nil {
+		c.buf = b
+		c.res.BufferBytes = size
+	}
 }
 
 // chooseBuffer: what the plan reads plus room for growth while we were not
@@ -136,7 +176,7 @@ func (c *capture) thaw() error {
 }
 
 // frozenPhase reads the frozen state, copies memory, thaws, and writes.
-func (c *capture) frozenPhase(ctx context.Context, aw *format.Writer, meta *format.Meta, buf []byte) (*Result, error) {
+func (c *capture) frozenPhase(ctx context.Context, aw *format.Writer, meta *format.Meta) (*Result, error) {
 	rawMaps, maps, err := c.pfs.Maps(c.pid)
 	if err != nil {
 		aw.Abort()
@@ -145,6 +185,8 @@ func (c *capture) frozenPhase(ctx context.Context, aw *format.Writer, meta *form
 	auxv, _, _ := c.pfs.Auxv(c.pid)
 	threads := c.registers()
 	plans := makePlan(c.pfs, c.pid, maps, c.ps, c.opts.IncludeUnreadable)
+	defer closePlans(plans)
+	c.growBuffer(plansNeed(plans))
 	_ = aw.WriteMeta(meta)
 	_ = aw.WriteMaps(rawMaps)
 	_ = aw.WriteAuxv(auxv)
@@ -152,7 +194,7 @@ func (c *capture) frozenPhase(ctx context.Context, aw *format.Writer, meta *form
 		_ = aw.WriteThread(t)
 	}
 	c.res.Threads, c.res.Regions = len(threads), len(plans)
-	last, state, copyErr := c.copyAll(ctx, aw, plans, buf)
+	last, state, copyErr := c.copyAll(ctx, aw, plans, c.buf)
 	thawErr := c.thaw()
 	return c.finish(ctx, aw, plans, last, state, errors.Join(copyErr, thawErr))
 }

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 
 	"github.com/procsnap/procsnap/format"
+	"github.com/procsnap/procsnap/procfs"
 	"golang.org/x/sys/unix"
 )
 
@@ -18,13 +19,15 @@ const maxPiece = 8 << 20
 
 // piece is one contiguous read of a region into the copy buffer.
 type piece struct {
-	plan    int
-	start   uint64
-	buf     []byte
-	done    int            // bytes from start that are handled: read, or failed
-	fails   []format.Range // unreadable pages among them, with errno
-	usedVM  bool
-	usedMem bool
+	plan     int
+	start    uint64
+	buf      []byte
+	file     *procfs.MapFile // read from this shared object's file, not the target's memory
+	done     int             // bytes from start that are handled: read, or failed
+	fails    []format.Range  // unreadable pages among them, with errno
+	usedVM   bool
+	usedMem  bool
+	usedFile bool
 }
 
 // copier reads the frozen target's memory.
@@ -67,6 +70,10 @@ func (c *copier) copyPieces(ctx context.Context, ps []*piece, useMem func(int) b
 // that fails too. It stops early, leaving done short, when the target
 // died or ctx ended.
 func (c *copier) readPiece(ctx context.Context, p *piece, useMem bool) {
+	if p.file != nil {
+		c.readFilePiece(ctx, p)
+		return
+	}
 	for p.done < len(p.buf) {
 		if ctx.Err() != nil || c.gone.Load() {
 			return
@@ -110,6 +117,27 @@ func (c *copier) failedPage(p *piece, viaMem bool, err error) {
 		}
 		err = merr
 	}
+	c.addFail(p, err)
+}
+
+// readFilePiece copies a piece from the shared object's file. A page that
+// cannot be read is recorded as unreadable.
+func (c *copier) readFilePiece(ctx context.Context, p *piece) {
+	p.usedFile = true
+	for p.done < len(p.buf) && ctx.Err() == nil {
+		n, err := p.file.ReadAddr(p.buf[p.done:], p.start+uint64(p.done))
+		n -= n % c.ps
+		p.done += n
+		if p.done < len(p.buf) && n == 0 {
+			c.addFail(p, err)
+		}
+	}
+}
+
+// addFail records the page at p.done as unreadable, merged with the range
+// before it when that ended here with the same errno.
+func (c *copier) addFail(p *piece, err error) {
+	addr := p.start + uint64(p.done)
 	errno := errnoOf(err)
 	if k := len(p.fails); k > 0 && p.fails[k-1].End == addr && p.fails[k-1].Errno == errno {
 		p.fails[k-1].End += uint64(c.ps)
@@ -181,4 +209,23 @@ func allocBuffer(size int64) ([]byte, error) {
 		return nil, err
 	}
 	return b, nil
+}
+
+// growMapping grows a buffer from allocBuffer to size bytes, faulting in
+// the added pages now (MADV_POPULATE_WRITE, Linux 5.14+, else by touching
+// each page). The old slice is invalid afterwards.
+func growMapping(b []byte, size int64) ([]byte, error) {
+	old := len(b)
+	nb, err := unix.Mremap(b, int(size), unix.MREMAP_MAYMOVE)
+	if err != nil {
+		return nil, err
+	}
+	tail := nb[old:]
+	if unix.Madvise(tail, unix.MADV_POPULATE_WRITE) != nil {
+		ps := os.Getpagesize()
+		for i := 0; i < len(tail); i += ps {
+			tail[i] = 0
+		}
+	}
+	return nb, nil
 }

@@ -1,6 +1,7 @@
 package snapshot
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/procsnap/procsnap/format"
@@ -12,27 +13,50 @@ type regionPlan struct {
 	desc   format.RegionDesc
 	runs   []run // cover [Start, End) in order; empty when skipped
 	useMem bool  // read through /proc/PID/mem (no r permission)
+	// file is the object behind a shared mapping, opened through
+	// map_files: its runKindFile runs are read from it at file offset
+	// desc.Offset + (address - desc.Start). Close it with closePlans.
+	file *procfs.MapFile
 }
 
-// run is a page-aligned part of a region: read it, or record it as zero
-// without reading (pagemap: never touched).
+// runKind says how a run's pages are captured.
+type runKind uint8
+
+const (
+	runRead runKind = iota // read through the target's memory
+	runZero                // never touched or a hole: recorded as zero, not read
+	runFile                // read from the shared object's file, not through the target's page tables
+)
+
+// run is a page-aligned part of a region.
 type run struct {
 	start, end uint64
-	zero       bool
+	kind       runKind
 }
 
 // readBytes is how many bytes the plan reads.
 func (p *regionPlan) readBytes() int64 {
 	var n int64
 	for _, r := range p.runs {
-		if !r.zero {
+		if r.kind != runZero {
 			n += int64(r.end - r.start)
 		}
 	}
 	return n
 }
 
-// makePlan decides, for every mapping, whether and how to read it.
+// closePlans closes the files the plans opened.
+func closePlans(plans []regionPlan) {
+	for i := range plans {
+		if f := plans[i].file; f != nil {
+			f.Close()
+			plans[i].file = nil
+		}
+	}
+}
+
+// makePlan decides, for every mapping, whether and how to read it. The
+// caller closes the plans with closePlans.
 func makePlan(pfs procfs.FS, pid int, maps []procfs.Mapping, pageSize int, includeUnreadable bool) []regionPlan {
 	plans := make([]regionPlan, len(maps))
 	pm, pmErr := pfs.OpenPagemap(pid, pageSize)
@@ -49,13 +73,15 @@ func makePlan(pfs procfs.FS, pid int, maps []procfs.Mapping, pageSize int, inclu
 			continue
 		}
 		p.useMem = !m.Readable()
-		if pmErr == nil && sparseCandidate(m) {
-			if runs, err := pagemapRuns(pm, m, pageSize, entries); err == nil {
-				p.runs = runs
-				continue
-			}
+		switch {
+		case sharedObject(m):
+			p.file, p.runs = fileRuns(pfs, pid, m, pageSize)
+		case pmErr == nil && sparseCandidate(m):
+			p.runs = pagemapRuns(pm, m, pageSize, entries)
 		}
-		p.runs = []run{{start: m.Start, end: m.End}}
+		if p.runs == nil {
+			p.runs = []run{{start: m.Start, end: m.End}}
+		}
 	}
 	return plans
 }
@@ -98,45 +124,135 @@ func sparseCandidate(m procfs.Mapping) bool {
 	return false
 }
 
+// sharedObject: a readable shared mapping of a file, including shared
+// anonymous memory (/dev/zero (deleted)), memfd and SysV segments, which
+// live in shmem. Reading an untouched page of it through the mapping
+// would allocate it in the target (RssShmem grows); its file shows the
+// holes, and reading the file leaves the target's page tables alone.
+func sharedObject(m procfs.Mapping) bool {
+	return m.Shared() && m.Readable() && m.Inode != 0 && m.Kind() == procfs.KindFile
+}
+
+// fileRuns plans a shared mapping from its file: holes are zero runs,
+// data is read from the file. Pages beyond the file's last whole page are
+// read through the mapping (where the kernel reports a fault for what is
+// past the end). Without map_files (no CAP_SYS_ADMIN) it returns nil runs
+// and the mapping is read through the target's memory.
+func fileRuns(pfs procfs.FS, pid int, m procfs.Mapping, pageSize int) (*procfs.MapFile, []run) {
+	f, err := pfs.OpenMapFile(pid, m)
+	if err != nil {
+		return nil, nil
+	}
+	ps := uint64(pageSize)
+	whole := uint64(f.Size()) / ps * ps // the file's whole pages
+	inFile := m.Start                   // the mapping's pages inside them end here
+	if m.Offset < whole {
+		inFile = min(m.End, m.Start+(whole-m.Offset))
+	}
+	// A page that is partly data is read: data rounds outward, holes inward.
+	var b runBuilder
+	err = f.Extents(int64(m.Offset), int64(m.Offset+(inFile-m.Start)), func(a, e int64, data bool) {
+		lo, hi := uint64(a)-m.Offset+m.Start, uint64(e)-m.Offset+m.Start
+		if data {
+			b.add(max(lo/ps*ps, b.at(m.Start)), (hi+ps-1)/ps*ps, runFile)
+		} else {
+			b.add(max((lo+ps-1)/ps*ps, b.at(m.Start)), hi/ps*ps, runZero)
+		}
+	})
+	b.add(b.at(m.Start), m.End, runRead)
+	if err == nil {
+		err = checkRuns(m, b.runs, pageSize)
+	}
+	if err != nil {
+		f.Close()
+		return nil, nil
+	}
+	return f, b.runs
+}
+
 // pagemapRuns splits a mapping into runs to read and runs of untouched
 // (zero) pages: with PAGEMAP_SCAN where the kernel has it (cost in
-// proportion to the touched pages), else by reading every entry.
-func pagemapRuns(pm *procfs.PagemapReader, m procfs.Mapping, pageSize int, entries []procfs.PageEntry) ([]run, error) {
-	ps := uint64(pageSize)
-	var runs []run
-	add := func(a, b uint64, zero bool) {
-		if n := len(runs); n > 0 && runs[n-1].zero == zero && runs[n-1].end == a {
-			runs[n-1].end = b
-			return
-		}
-		runs = append(runs, run{start: a, end: b, zero: zero})
-	}
+// proportion to the touched pages), else by reading every entry. It
+// returns nil if neither gives runs that pass checkRuns.
+func pagemapRuns(pm *procfs.PagemapReader, m procfs.Mapping, pageSize int, entries []procfs.PageEntry) []run {
+	var b runBuilder
 	at := m.Start
-	err := pm.Touched(m.Start, m.End, func(a, b uint64) {
+	err := pm.Touched(m.Start, m.End, func(a, e uint64) {
 		if a > at {
-			add(at, a, true)
+			b.add(at, a, runZero)
 		}
-		add(a, b, false)
-		at = b
+		b.add(a, e, runRead)
+		at = e
 	})
 	if err == nil {
-		if at < m.End {
-			add(at, m.End, true)
+		b.add(at, m.End, runZero)
+		if checkRuns(m, b.runs, pageSize) == nil {
+			return b.runs
 		}
-		return runs, nil
 	}
-	runs = nil
+	b = runBuilder{}
+	ps := uint64(pageSize)
 	for addr := m.Start; addr < m.End; {
 		n := min(uint64(len(entries)), (m.End-addr)/ps)
 		batch := entries[:n]
 		if err := pm.ReadEntries(batch, addr); err != nil {
-			return nil, err
+			return nil
 		}
 		for i, e := range batch {
+			kind := runRead
+			if !e.Present() && !e.Swapped() {
+				kind = runZero
+			}
 			a := addr + uint64(i)*ps
-			add(a, a+ps, !e.Present() && !e.Swapped())
+			b.add(a, a+ps, kind)
 		}
 		addr += n * ps
 	}
-	return runs, nil
+	if checkRuns(m, b.runs, pageSize) != nil {
+		return nil
+	}
+	return b.runs
+}
+
+// runBuilder appends runs, merging one into the last when they touch and
+// are of the same kind. Empty runs are dropped.
+type runBuilder struct{ runs []run }
+
+func (b *runBuilder) add(a, e uint64, kind runKind) {
+	if e <= a {
+		return
+	}
+	if n := len(b.runs); n > 0 && b.runs[n-1].kind == kind && b.runs[n-1].end == a {
+		b.runs[n-1].end = e
+		return
+	}
+	b.runs = append(b.runs, run{start: a, end: e, kind: kind})
+}
+
+// at is where the next run must start.
+func (b *runBuilder) at(start uint64) uint64 {
+	if n := len(b.runs); n > 0 {
+		return b.runs[n-1].end
+	}
+	return start
+}
+
+// checkRuns checks a plan's runs against the invariant the archive writer
+// enforces (format.CheckRun), and that they cover the whole mapping.
+func checkRuns(m procfs.Mapping, runs []run, pageSize int) error {
+	d := format.RegionDesc{Start: m.Start, End: m.End}
+	at := m.Start
+	for _, r := range runs {
+		if r.end == r.start {
+			return fmt.Errorf("empty run at %#x: %w", r.start, format.ErrRunOrder)
+		}
+		if err := format.CheckRun(d, at, r.start, r.end, pageSize); err != nil {
+			return err
+		}
+		at = r.end
+	}
+	if at != m.End {
+		return fmt.Errorf("runs end at %#x, before the mapping's end %#x: %w", at, m.End, format.ErrRunOrder)
+	}
+	return nil
 }

@@ -97,6 +97,10 @@ func (c *capture) finish(ctx context.Context, aw *format.Writer, plans []regionP
 	if err != nil && reason == "" {
 		reason = "capture failed: " + err.Error()
 	}
+	failed := err != nil && aw.Err() == nil // the archive can still say what is missing
+	if failed {
+		recordMissing(aw, plans, state, reason)
+	}
 	if reason != "" {
 		end.Complete, end.Reason = false, reason
 	}
@@ -110,6 +114,8 @@ func (c *capture) finish(ctx context.Context, aw *format.Writer, plans []regionP
 	switch {
 	case closeErr != nil:
 		return r, fmt.Errorf("write archive: %w", closeErr)
+	case failed:
+		return r, &IncompleteError{Reason: reason, Cause: err}
 	case err != nil:
 		return r, err
 	case c.cp.gone.Load():
@@ -118,6 +124,21 @@ func (c *capture) finish(ctx context.Context, aw *format.Writer, plans []regionP
 		return r, &IncompleteError{Reason: reason, Cause: context.Cause(ctx)}
 	}
 	return r, nil
+}
+
+// recordMissing ends the region a failure left open, with the reason,
+// and records every region not yet begun as not captured, with the same
+// reason, so that a reader names each region the archive lacks and why.
+func recordMissing(aw *format.Writer, plans []regionPlan, state []regionEmit, reason string) {
+	open, next := aw.Regions()
+	if open >= 0 {
+		_ = aw.EndRegion(methodOf(&state[open]), reason)
+	}
+	for i := next; i < len(plans); i++ {
+		if aw.BeginRegion(plans[i].desc) != nil || aw.EndRegion(format.MethodNone, reason) != nil {
+			return
+		}
+	}
 }
 
 // memAvailable is MemAvailable from /proc/meminfo in bytes (0 if unknown).
