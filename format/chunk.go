@@ -68,7 +68,7 @@ type chunkEncoder struct {
 
 // encode builds the chunk record for data at start into dst and returns it
 // with the page states and hashes.
-func (c *chunkEncoder) encode(dst []byte, region int, start uint64, data []byte) ([]byte, []PageState, []uint64) {
+func (c *chunkEncoder) encode(dst []byte, typ recType, region int, start uint64, data []byte) ([]byte, []PageState, []uint64) {
 	n := len(data) / c.pageSize
 	zpage, zhash := zeros.get(c.pageSize)
 	states := make([]PageState, n)
@@ -106,7 +106,7 @@ func (c *chunkEncoder) encode(dst []byte, region int, start uint64, data []byte)
 			rec = append(rec[:headEnd], raw...)
 		}
 	}
-	return finishChunkRecord(rec, len(dst), region, flags, start, states, hashes, len(raw)), states, hashes
+	return finishChunkRecord(rec, len(dst), typ, region, flags, start, states, hashes, len(raw)), states, hashes
 }
 
 // appendChunkRecord appends a whole chunk record whose stored bytes are
@@ -115,18 +115,18 @@ func appendChunkRecord(dst []byte, region int, flags uint16, start uint64, state
 	recStart := len(dst)
 	dst = append(dst, make([]byte, recHeaderLen+chunkHeadLen(len(states)))...)
 	dst = append(dst, stored...)
-	return finishChunkRecord(dst, recStart, region, flags, start, states, hashes, rawLen)
+	return finishChunkRecord(dst, recStart, recChunk, region, flags, start, states, hashes, rawLen)
 }
 
 // finishChunkRecord fills in the record and chunk headers in front of the
 // stored bytes already in rec[recStart+recHeaderLen+chunkHeadLen:], and
 // appends the record checksum.
-func finishChunkRecord(rec []byte, recStart, region int, flags uint16, start uint64, states []PageState, hashes []uint64, rawLen int) []byte {
+func finishChunkRecord(rec []byte, recStart int, typ recType, region int, flags uint16, start uint64, states []PageState, hashes []uint64, rawLen int) []byte {
 	headStart := recStart + recHeaderLen
 	storedLen := len(rec) - headStart - chunkHeadLen(len(states))
 	h := rec[recStart:recStart]
 	h = append(h, recordMagic...)
-	h = binary.LittleEndian.AppendUint16(h, uint16(recChunk))
+	h = binary.LittleEndian.AppendUint16(h, uint16(typ))
 	h = binary.LittleEndian.AppendUint16(h, 0)
 	h = binary.LittleEndian.AppendUint64(h, uint64(len(rec)-headStart))
 	h = binary.LittleEndian.AppendUint32(h, uint32(region))

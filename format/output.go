@@ -25,6 +25,7 @@ type output struct {
 	indexLen int64
 	final    [32]byte
 	end      End // the end record as written
+	pre      precopyPages
 }
 
 type regionAcc struct {
@@ -109,15 +110,34 @@ func (o *output) account(j *job) {
 		o.tot.threads++
 	case recChunk:
 		for i, s := range j.states {
-			a.digest.add(j.hashes[i], 1)
-			if s == PageZero {
-				a.zero += ps
-			} else {
-				a.data += ps
-			}
+			a.addPages(j.hashes[i], s, ps)
 		}
 	case recFill:
+		if j.fill.State == PageInherit {
+			o.pre.each(j.fill.Start, j.fill.End, ps, func(f fill, hash uint64, page bool) {
+				if page {
+					a.addPages(hash, f.State, ps)
+				} else {
+					o.accountFill(&f)
+				}
+			})
+			return
+		}
 		o.accountFill(j.fill)
+	case recPrecopyChunk:
+		o.pre.add(preRun{start: j.start, end: j.end, state: PageData, states: j.states, hashes: j.hashes})
+	case recPrecopyFill:
+		o.pre.add(preRun{start: j.fill.Start, end: j.fill.End, state: j.fill.State, errno: j.fill.Errno})
+	}
+}
+
+// addPages counts pages of a chunk, data or zero, with their hash.
+func (a *regionAcc) addPages(hash uint64, s PageState, size uint64) {
+	a.digest.add(hash, 1)
+	if s == PageZero {
+		a.zero += size
+	} else {
+		a.data += size
 	}
 }
 

@@ -30,8 +30,8 @@ func decodeHeader(p []byte) (fileHeader, error) {
 	if err := d.done(); err != nil {
 		return h, err
 	}
-	if h.Major != VersionMajor {
-		return h, fmt.Errorf("format version %d.%d: this procsnap reads version %d.x only (use a procsnap that supports version %d)", h.Major, h.Minor, VersionMajor, h.Major)
+	if h.Major < minMajor || h.Major > VersionMajor {
+		return h, fmt.Errorf("format version %d.%d: this procsnap reads versions %d.x to %d.x (use a procsnap that supports version %d)", h.Major, h.Minor, minMajor, VersionMajor, h.Major)
 	}
 	if err := checkGeometry(int(h.PageSize), int(h.ChunkSize)); err != nil {
 		return h, err
@@ -187,7 +187,7 @@ func decodeFill(p []byte) (fill, error) {
 	if err := d.done(); err != nil {
 		return f, err
 	}
-	if f.State == PageData || f.State > PageNotCaptured || f.End <= f.Start {
+	if f.State == PageData || f.State > PageInherit || f.End <= f.Start {
 		return f, fmt.Errorf("fill of region %d has state %d and range %#x-%#x", f.Region, f.State, f.Start, f.End)
 	}
 	return f, nil

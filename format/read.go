@@ -1,6 +1,7 @@
 package format
 
 import (
+	"encoding/binary"
 	"fmt"
 	"sort"
 )
@@ -16,7 +17,16 @@ type Span struct {
 	Missing     bool
 	chunk       bool
 	off, length int64
+	// Where the record comes from: a span may show part of a chunk (a
+	// pre-copy chunk some of whose pages changed before the freeze).
+	cStart, cEnd uint64 // the chunk record's own pages
+	rec          int    // the record's region index
+	pre          bool   // a pre-copy record
 }
+
+// Precopied reports whether the span's record was written by the
+// pre-copy (its pages did not change before the freeze).
+func (s Span) Precopied() bool { return s.pre }
 
 // IsChunk reports whether the span is stored as a chunk.
 func (s Span) IsChunk() bool { return s.chunk }
@@ -56,7 +66,7 @@ func (r *Reader) Recovered() string { return r.recovered }
 // Complete reports whether the capture finished: an end record that says
 // so, a trailer, every region footed, and no damage found while opening.
 func (r *Reader) Complete() bool {
-	if r.end == nil || !r.end.Complete || r.trailer == nil || len(r.problems) > 0 {
+	if r.end == nil || !r.end.Complete || r.trailer == nil || len(r.problems) > 0 || r.inconsistent != "" {
 		return false
 	}
 	for _, g := range r.regions {
@@ -110,17 +120,21 @@ type ChunkInfo struct {
 }
 
 // ChunkInfo reads only the header of a chunk span: page states and hashes
-// without decompressing anything.
+// of the span's pages, without decompressing anything.
 func (r *Reader) ChunkInfo(g *Region, s Span) (ChunkInfo, error) {
 	h, err := r.chunkHead(g, s)
-	return ChunkInfo{Start: h.Start, States: h.States, Hashes: h.Hashes}, err
+	if err != nil {
+		return ChunkInfo{}, err
+	}
+	h = h.clip(s, uint64(r.hdr.PageSize))
+	return ChunkInfo{Start: h.Start, States: h.States, Hashes: h.Hashes}, nil
 }
 
 func (r *Reader) chunkHead(g *Region, s Span) (chunkHead, error) {
 	if !s.chunk {
 		return chunkHead{}, fmt.Errorf("span %#x-%#x is not a chunk", s.Start, s.End)
 	}
-	n := int((s.End - s.Start) / uint64(r.hdr.PageSize))
+	n := int((s.cEnd - s.cStart) / uint64(r.hdr.PageSize))
 	hl := int64(chunkHeadLen(n))
 	if recHeaderLen+hl > s.length {
 		return chunkHead{}, corruptf(s.off, g.Desc.Index, "chunk record of %d bytes is too short for %d pages", s.length, n)
@@ -129,7 +143,22 @@ func (r *Reader) chunkHead(g *Region, s Span) (chunkHead, error) {
 	if err := r.readFull(buf, s.off); err != nil {
 		return chunkHead{}, err
 	}
+	if err := checkChunkType(buf, s); err != nil {
+		return chunkHead{}, err
+	}
 	return r.checkChunkHead(g, s, buf[recHeaderLen:])
+}
+
+// checkChunkType checks that a record is the kind of chunk the span says.
+func checkChunkType(rec []byte, s Span) error {
+	want := recChunk
+	if s.pre {
+		want = recPrecopyChunk
+	}
+	if got := recType(binary.LittleEndian.Uint16(rec[4:])); got != want {
+		return corruptf(s.off, s.rec, "%s found where the index has a %s", got, want)
+	}
+	return nil
 }
 
 func (r *Reader) checkChunkHead(g *Region, s Span, p []byte) (chunkHead, error) {
@@ -138,9 +167,9 @@ func (r *Reader) checkChunkHead(g *Region, s Span, p []byte) (chunkHead, error) 
 		return h, corruptf(s.off, g.Desc.Index, "chunk at %#x: %v", s.Start, err)
 	}
 	end := h.Start + uint64(len(h.States))*uint64(r.hdr.PageSize)
-	if h.Region != g.Desc.Index || h.Start != s.Start || end != s.End {
+	if h.Region != s.rec || h.Start != s.cStart || end != s.cEnd {
 		return h, corruptf(s.off, g.Desc.Index, "chunk says region %d %#x-%#x, index says region %d %#x-%#x",
-			h.Region, h.Start, end, g.Desc.Index, s.Start, s.End)
+			h.Region, h.Start, end, s.rec, s.cStart, s.cEnd)
 	}
 	return h, nil
 }
@@ -154,7 +183,10 @@ func (r *Reader) chunkData(g *Region, s Span, expand bool) (chunkHead, []byte, e
 		return chunkHead{}, nil, err
 	}
 	if err := checkSum(rec); err != nil {
-		return chunkHead{}, nil, corruptf(s.off, g.Desc.Index, "chunk at %#x: %v", s.Start, err)
+		return chunkHead{}, nil, corruptf(s.off, g.Desc.Index, "chunk at %#x: %v", s.cStart, err)
+	}
+	if err := checkChunkType(rec, s); err != nil {
+		return chunkHead{}, nil, err
 	}
 	p := rec[recHeaderLen : len(rec)-recSumLen]
 	h, err := r.checkChunkHead(g, s, p)
@@ -163,7 +195,7 @@ func (r *Reader) chunkData(g *Region, s Span, expand bool) (chunkHead, []byte, e
 	}
 	data, err := chunkBytes(h, p[chunkHeadLen(len(h.States)):], int(r.hdr.PageSize), r.zdec, expand)
 	if err != nil {
-		return h, nil, corruptf(s.off, g.Desc.Index, "chunk at %#x: %v", s.Start, err)
+		return h, nil, corruptf(s.off, g.Desc.Index, "chunk at %#x: %v", s.cStart, err)
 	}
 	return h, data, nil
 }
@@ -176,6 +208,11 @@ func (r *Reader) ReadRange(g *Region, start, end uint64, fn func(Run) error) err
 	}
 	spans := g.Spans()
 	first := sort.Search(len(spans), func(i int) bool { return spans[i].End > start })
+	var last struct { // the chunk decoded last: the spans of one pre-copy chunk follow each other
+		off  int64
+		h    chunkHead
+		data []byte
+	}
 	for _, s := range spans[first:] {
 		if s.Start >= end {
 			break
@@ -190,11 +227,14 @@ func (r *Reader) ReadRange(g *Region, start, end uint64, fn func(Run) error) err
 			}
 			continue
 		}
-		h, data, err := r.chunkData(g, s, true)
-		if err != nil {
-			return err
+		if last.data == nil || last.off != s.off {
+			h, data, err := r.chunkData(g, s, true)
+			if err != nil {
+				return err
+			}
+			last.off, last.h, last.data = s.off, h, data
 		}
-		if err := emitChunkRuns(h, data, uint64(r.hdr.PageSize), lo, hi, fn); err != nil {
+		if err := emitChunkRuns(last.h, last.data, uint64(r.hdr.PageSize), lo, hi, fn); err != nil {
 			return err
 		}
 	}

@@ -33,6 +33,10 @@ type Reader struct {
 	recovered string // why the archive was scanned instead of indexed
 	problems  []*CorruptError
 	scanBuf   []byte // findMagic's buffer
+
+	pre          precopyIndex // version 2: the pre-copy section
+	freeze       *Freeze
+	inconsistent string // why the regions are not one instant, if they are not
 }
 
 // Region is one captured mapping: its descriptor, footer (nil when the
@@ -44,7 +48,13 @@ type Region struct {
 	all     []Span // spans with the gaps between them, computed once
 	descOff int64
 	footEnd int64 // archive offset just past the footer record
+	precopy bool  // a region of the pre-copy section
 }
+
+// Precopy reports whether the region is one of the pre-copy section's,
+// copied while the process ran (only when the archive ends before the
+// freeze; see Reader.Inconsistent).
+func (g *Region) Precopy() bool { return g.precopy }
 
 // State is the region's final state (RegionTruncated without a footer).
 func (g *Region) State() RegionState {
@@ -113,6 +123,7 @@ func NewReader(ra io.ReaderAt, size int64) (*Reader, error) {
 func (r *Reader) reset() {
 	r.meta, r.maps, r.auxv, r.threads, r.end, r.trailer = nil, nil, nil, nil, nil, nil
 	r.regions, r.byIndex, r.problems = nil, map[int]*Region{}, nil
+	r.pre, r.freeze, r.inconsistent = precopyIndex{}, nil, ""
 }
 
 // readHeader checks the signature and the header record.
@@ -222,8 +233,11 @@ func (r *Reader) loadEntries(entries []indexEntry, bodyEnd int64) error {
 			return fmt.Errorf("index entry %d (%s at %d, %d bytes) is out of order or outside the archive", i, e.Type, e.Offset, e.Length)
 		}
 		prev = e.Offset + e.Length
-		if e.Type == recChunk {
-			if err := r.addChunkSpan(e.Region, e.Start, e.End, e.Offset, e.Length); err != nil {
+		if e.Type == recChunk || e.Type == recPrecopyChunk {
+			if err := r.checkSection(e.Type, e.Offset); err != nil {
+				return err
+			}
+			if err := r.addChunkSpan(e.Type == recPrecopyChunk, e.Region, e.Start, e.End, e.Offset, e.Length); err != nil {
 				return err
 			}
 			continue
@@ -244,7 +258,16 @@ func (r *Reader) loadEntries(entries []indexEntry, bodyEnd int64) error {
 
 // apply adds one checked record (other than a chunk) to the Reader.
 func (r *Reader) apply(typ recType, p []byte, off, n int64) error {
+	if err := r.checkSection(typ, off); err != nil {
+		return err
+	}
 	switch typ {
+	case recFreeze:
+		return r.applyFreeze(p, off)
+	case recPrecopyRegion:
+		return r.addPrecopyRegion(p, off)
+	case recPrecopyFill:
+		return r.addFill(true, p, off, n)
 	case recMeta:
 		m, err := decodeMeta(p)
 		if err != nil {
@@ -264,14 +287,7 @@ func (r *Reader) apply(typ recType, p []byte, off, n int64) error {
 	case recRegion:
 		return r.addRegion(p, off)
 	case recFill:
-		f, err := decodeFill(p)
-		if err != nil {
-			return corruptf(off, -1, "fill: %v", err)
-		}
-		if ps := uint64(r.hdr.PageSize); f.Start%ps != 0 || f.End%ps != 0 {
-			return corruptf(off, f.Region, "fill %#x-%#x is not page-aligned", f.Start, f.End)
-		}
-		return r.addSpan(f.Region, Span{Start: f.Start, End: f.End, State: f.State, Errno: f.Errno, off: off, length: n})
+		return r.addFill(false, p, off, n)
 	case recFooter:
 		f, err := decodeFooter(p)
 		if err != nil {
@@ -295,6 +311,21 @@ func (r *Reader) apply(typ recType, p []byte, off, n int64) error {
 	return nil // unknown record types are skipped (docs/FORMAT.md, "Versioning")
 }
 
+// addFill adds a fill of the final section or (pre) of the pre-copy.
+func (r *Reader) addFill(pre bool, p []byte, off, n int64) error {
+	f, err := decodeFill(p)
+	if err != nil {
+		return corruptf(off, -1, "fill: %v", err)
+	}
+	if ps := uint64(r.hdr.PageSize); f.Start%ps != 0 || f.End%ps != 0 {
+		return corruptf(off, f.Region, "fill %#x-%#x is not page-aligned", f.Start, f.End)
+	}
+	if f.State == PageInherit && (pre || r.freeze == nil) {
+		return corruptf(off, f.Region, "an as-pre-copied fill outside the final section of a pre-copied archive")
+	}
+	return r.addSpan(pre, f.Region, Span{Start: f.Start, End: f.End, State: f.State, Errno: f.Errno, off: off, length: n})
+}
+
 func (r *Reader) addRegion(p []byte, off int64) error {
 	d, err := decodeDesc(p, uint64(r.hdr.PageSize))
 	if err != nil {
@@ -309,21 +340,22 @@ func (r *Reader) addRegion(p []byte, off int64) error {
 	return nil
 }
 
-func (r *Reader) addChunkSpan(region int, start, end uint64, off, n int64) error {
+func (r *Reader) addChunkSpan(pre bool, region int, start, end uint64, off, n int64) error {
 	ps := uint64(r.hdr.PageSize)
 	maxLen := int64(recOverhead + chunkHeadLen(int(r.hdr.ChunkSize)/int(ps)) + int(r.hdr.ChunkSize))
 	cs := uint64(r.hdr.ChunkSize)
 	if n > maxLen || end <= start || start/cs != (end-1)/cs || start%ps != 0 || end%ps != 0 {
 		return corruptf(off, region, "chunk of %d bytes covering %#x-%#x is not a valid chunk (chunks hold whole pages inside one %d-byte cell)", n, start, end, cs)
 	}
-	return r.addSpan(region, Span{Start: start, End: end, State: PageData, chunk: true, off: off, length: n})
+	return r.addSpan(pre, region, Span{Start: start, End: end, State: PageData, chunk: true, off: off, length: n})
 }
 
-func (r *Reader) addSpan(region int, s Span) error {
-	g := r.byIndex[region]
+func (r *Reader) addSpan(pre bool, region int, s Span) error {
+	g := r.regionFor(pre, region)
 	if g == nil {
 		return corruptf(s.off, region, "data for region %d before its descriptor", region)
 	}
+	s.cStart, s.cEnd, s.rec, s.pre = s.Start, s.End, region, pre
 	if s.Start < g.Desc.Start || s.End > g.Desc.End {
 		return corruptf(s.off, region, "span %#x-%#x outside the region %#x-%#x", s.Start, s.End, g.Desc.Start, g.Desc.End)
 	}
@@ -339,6 +371,7 @@ func (r *Reader) addSpan(region int, s Span) error {
 // that carry data: maps never shows such things.
 func (r *Reader) finish() {
 	sort.Slice(r.regions, func(i, j int) bool { return r.regions[i].Desc.Index < r.regions[j].Desc.Index })
+	r.finishPrecopy()
 	var prevEnd uint64
 	for i, g := range r.regions {
 		g.all = g.computeSpans()

@@ -14,8 +14,11 @@ const Signature = "\x89PSNAP\r\n"
 // Format version written by this package. A reader accepts any minor
 // version of its major version (see docs/FORMAT.md, "Versioning").
 const (
-	VersionMajor = 1
-	VersionMinor = 1
+	VersionMajor = 2
+	VersionMinor = 0
+	// minMajor is the oldest major version this package reads: version 1
+	// archives are version 2 archives without a pre-copy.
+	minMajor = 1
 )
 
 // recordMagic starts every record; a recovery scan resynchronises on it.
@@ -45,13 +48,20 @@ const (
 	recEnd     recType = 10
 	recIndex   recType = 11
 	recTrailer recType = 12
+	// Version 2: the pre-copy, made while the target ran, and the freeze
+	// record that ends it (docs/FORMAT.md, "Pre-copy").
+	recPrecopyRegion recType = 13
+	recPrecopyChunk  recType = 14
+	recPrecopyFill   recType = 15
+	recFreeze        recType = 16
 )
 
 var recNames = map[recType]string{
 	recHeader: "header", recMeta: "metadata", recMaps: "maps", recAuxv: "auxv",
 	recThread: "thread", recRegion: "region descriptor", recChunk: "chunk",
 	recFill: "fill", recFooter: "region footer", recEnd: "end", recIndex: "index",
-	recTrailer: "trailer",
+	recTrailer: "trailer", recPrecopyRegion: "pre-copy region descriptor", recPrecopyChunk: "pre-copy chunk",
+	recPrecopyFill: "pre-copy fill", recFreeze: "freeze",
 }
 
 func (t recType) String() string {

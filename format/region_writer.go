@@ -29,7 +29,8 @@ func (w *Writer) BeginRegion(d RegionDesc) error {
 	}
 	w.nextRegion++
 	w.open = &openRegion{desc: d, cursor: d.Start}
-	w.enqueue(&job{typ: recRegion, region: d.Index, start: d.Start, end: d.End, rec: appendRecord(nil, recRegion, d.encode())})
+	t := w.regionType()
+	w.enqueue(&job{typ: t, region: d.Index, start: d.Start, end: d.End, rec: appendRecord(nil, t, d.encode())})
 	return nil
 }
 
@@ -85,22 +86,36 @@ func (w *Writer) checkRun(addr, end uint64) (*openRegion, error) {
 // The writer keeps data until Flush or Close returns: do not change it
 // before then.
 func (w *Writer) WriteData(addr uint64, data []byte) error {
+	return w.WriteDataRelease(addr, data, nil)
+}
+
+// WriteDataRelease is WriteData that calls release (if not nil) once the
+// writer no longer needs data, which may be long before Flush and on
+// another goroutine: a caller can then reuse its buffer, and a capture
+// keeps its memory bounded by a few buffers. release is called exactly
+// once, also when WriteDataRelease fails.
+func (w *Writer) WriteDataRelease(addr uint64, data []byte, release func()) error {
 	end := addr + uint64(len(data))
 	r, err := w.checkRun(addr, end)
-	if err != nil {
+	if err != nil || len(data) == 0 {
+		if release != nil {
+			release()
+		}
 		return err
 	}
 	w.queuePending(r)
 	cs := uint64(w.opts.ChunkSize)
+	rel := newReleaser(release, int((end-1)/cs-addr/cs+1))
 	for addr < end {
 		next := min((addr/cs+1)*cs, end)
 		piece := data[:next-addr]
 		data = data[next-addr:]
-		j := &job{typ: recChunk, region: r.desc.Index, start: addr, end: next, data: piece, done: make(chan struct{})}
+		j := &job{typ: w.chunkType(), region: r.desc.Index, start: addr, end: next, data: piece, done: make(chan struct{}), release: rel}
 		w.enqueue(j)
 		w.work <- j
 		addr = next
 	}
+	w.coverPrecopy(r.cursor, end)
 	r.cursor = end
 	return nil
 }
@@ -113,12 +128,18 @@ func (w *Writer) WriteFill(addr, end uint64, state PageState, errno uint32) erro
 	if err != nil {
 		return err
 	}
-	if state == PageData || state > PageNotCaptured {
-		return fmt.Errorf("fill state %v: want zero, unreadable or not-captured", state)
+	if state == PageData || state > PageInherit {
+		return fmt.Errorf("fill state %v: want zero, unreadable, not-captured or as-pre-copied", state)
 	}
 	if end == addr {
 		return nil
 	}
+	if state == PageInherit {
+		if err := w.checkInherit(addr, end); err != nil {
+			return fmt.Errorf("region %d: %w", r.desc.Index, err)
+		}
+	}
+	w.coverPrecopy(addr, end)
 	if p := r.pending; p != nil && p.State == state && p.Errno == errno && p.End == addr {
 		p.End = end
 	} else {
@@ -132,8 +153,9 @@ func (w *Writer) WriteFill(addr, end uint64, state PageState, errno uint32) erro
 func (w *Writer) queuePending(r *openRegion) {
 	if f := r.pending; f != nil {
 		r.pending = nil
-		w.enqueue(&job{typ: recFill, region: f.Region, start: f.Start, end: f.End, fill: f,
-			rec: appendRecord(nil, recFill, f.encode())})
+		t := w.fillType()
+		w.enqueue(&job{typ: t, region: f.Region, start: f.Start, end: f.End, fill: f,
+			rec: appendRecord(nil, t, f.encode())})
 	}
 }
 
@@ -156,6 +178,9 @@ func (w *Writer) EndRegion(method Method, message string) error {
 	}
 	w.queuePending(r)
 	w.open = nil
+	if w.precopy {
+		return nil // a pre-copy region has no footer: the final section's regions do
+	}
 	desc := r.desc
 	w.enqueue(&job{typ: recFooter, region: desc.Index, start: desc.Start, end: desc.End,
 		build: func() []byte { return w.o.footerPayload(desc, method, message) }})

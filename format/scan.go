@@ -64,13 +64,16 @@ func (r *Reader) scan() error {
 
 func (r *Reader) applyScanned(typ recType, p []byte, off, n int64) error {
 	switch typ {
-	case recChunk:
+	case recChunk, recPrecopyChunk:
+		if err := r.checkSection(typ, off); err != nil {
+			return err
+		}
 		h, err := parseChunkHead(p, int(r.hdr.PageSize), int(r.hdr.ChunkSize))
 		if err != nil {
-			return corruptf(off, -1, "chunk: %v", err)
+			return corruptf(off, -1, "%s: %v", typ, err)
 		}
 		end := h.Start + uint64(len(h.States))*uint64(r.hdr.PageSize)
-		return r.addChunkSpan(h.Region, h.Start, end, off, n)
+		return r.addChunkSpan(typ == recPrecopyChunk, h.Region, h.Start, end, off, n)
 	case recTrailer:
 		if off+n == r.size {
 			if t, err := decodeTrailer(p); err == nil {

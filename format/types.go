@@ -13,6 +13,11 @@ const (
 	PageZero        PageState = 1 // known to be all zero; nothing stored
 	PageUnreadable  PageState = 2 // reading failed; the errno is stored
 	PageNotCaptured PageState = 3 // not read: region skipped, vanished or capture interrupted
+	// PageInherit, in a fill of the final section only, says the pages
+	// were the same under the freeze as in the pre-copy: the pre-copy's
+	// records at the same addresses hold them. Readers resolve it; Spans
+	// and ReadRange never hand it out.
+	PageInherit PageState = 4
 )
 
 func (s PageState) String() string {
@@ -25,6 +30,8 @@ func (s PageState) String() string {
 		return "unreadable"
 	case PageNotCaptured:
 		return "not-captured"
+	case PageInherit:
+		return "as-pre-copied"
 	}
 	return fmt.Sprintf("state(%d)", uint8(s))
 }
@@ -164,6 +171,23 @@ type Meta struct {
 	CaptureStartMono int64             `json:"capture_start_mono_ns"`
 	Note             string            `json:"note,omitempty"`
 	Extra            map[string]string `json:"extra,omitempty"`
+}
+
+// Freeze is the freeze record: it ends the pre-copy (if there was one)
+// and starts the final section, which describes the process at one
+// instant of the freeze.
+type Freeze struct {
+	Mode         string    `json:"mode"`          // "precopy" or "whole"
+	PrecopyStart time.Time `json:"precopy_start"` // zero without a pre-copy
+	PrecopyEnd   time.Time `json:"precopy_end"`   // zero without a pre-copy
+	Start        time.Time `json:"start"`         // the first task stopped
+	StartMono    int64     `json:"start_mono_ns"` // CLOCK_MONOTONIC
+	End          time.Time `json:"end"`           // the last task detached
+	EndMono      int64     `json:"end_mono_ns"`   // CLOCK_MONOTONIC
+	ChangedBytes uint64    `json:"changed_bytes"` // final pass: bytes that differed from the pre-copy
+	RereadBytes  uint64    `json:"reread_bytes"`  // final pass: bytes read under the freeze
+	PrecopyBytes uint64    `json:"precopy_bytes"` // bytes read by the pre-copy
+	KeyedHash    string    `json:"keyed_hash"`    // the page fingerprint that compared the two, e.g. "highwayhash-64"
 }
 
 // End is the end record: how the capture finished, with totals.

@@ -44,14 +44,16 @@ func (r *Reader) Verify(ctx context.Context) VerifyResult {
 		go func() { digest <- r.checkDigest(ctx) }()
 		res.DigestChecked = true
 	}
+	seen := map[int64]bool{}
 	for _, g := range r.regions {
 		if ctx.Err() != nil {
 			res.Problems = append(res.Problems, Problem{-1, 0, "verification interrupted: " + ctx.Err().Error()})
 			break
 		}
-		res.Problems = append(res.Problems, r.verifyRegion(ctx, g)...)
+		res.Problems = append(res.Problems, r.verifyRegion(ctx, g, seen)...)
 		res.RegionsChecked++
 	}
+	res.Problems = append(res.Problems, r.verifyPrecopy(ctx, seen)...)
 	if digest != nil {
 		if p := <-digest; p != nil {
 			res.Problems = append(res.Problems, *p)
@@ -104,40 +106,98 @@ type spanCheck struct {
 }
 
 // verifyRegion checks every chunk of a region in parallel, then its hash
-// and counters against the footer.
-func (r *Reader) verifyRegion(ctx context.Context, g *Region) []Problem {
+// and counters against the footer. seen collects the chunks checked.
+func (r *Reader) verifyRegion(ctx context.Context, g *Region, seen map[int64]bool) []Problem {
 	spans := g.Spans()
+	heads := r.checkChunks(ctx, g, spans, seen)
 	checks := make([]spanCheck, len(spans))
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	var out []Problem
+	ps := uint64(r.hdr.PageSize)
 	for i, s := range spans {
-		if !s.chunk || ctx.Err() != nil {
+		c, ok := heads[s.off]
+		if !s.chunk || !ok {
 			continue
 		}
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			h, _, err := r.chunkData(g, s, false)
-			if err != nil {
-				checks[i].problem = &Problem{g.Desc.Index, s.off, reason(err)}
-				return
-			}
-			checks[i].hashes, checks[i].states = h.Hashes, h.States
-		}()
-	}
-	wg.Wait()
-	var out []Problem
-	for _, c := range checks {
 		if c.problem != nil {
-			out = append(out, *c.problem)
+			if !c.reported {
+				out = append(out, *c.problem)
+				c.reported = true
+			}
+			checks[i].problem = c.problem
+			continue
 		}
+		h := c.h.clip(s, ps)
+		checks[i].hashes, checks[i].states = h.Hashes, h.States
 	}
 	if g.Footer == nil {
 		return out // truncated: incomplete, already reported by Complete
 	}
 	if len(out) == 0 {
 		out = append(out, r.checkFooter(g, spans, checks)...)
+	}
+	return out
+}
+
+// chunkCheck is a decoded chunk's header, or why it is damaged.
+type chunkCheck struct {
+	h        chunkHead
+	problem  *Problem
+	reported bool
+}
+
+// checkChunks decodes every chunk the spans show, each once, in parallel:
+// record checksum, header, decompression and every page hash.
+func (r *Reader) checkChunks(ctx context.Context, g *Region, spans []Span, seen map[int64]bool) map[int64]*chunkCheck {
+	out := map[int64]*chunkCheck{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	for _, s := range spans {
+		if !s.chunk || out[s.off] != nil || ctx.Err() != nil {
+			continue
+		}
+		c := &chunkCheck{}
+		out[s.off] = c
+		seen[s.off] = true
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			h, _, err := r.chunkData(g, s, false)
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				c.problem = &Problem{g.Desc.Index, s.off, reason(err)}
+				return
+			}
+			c.h = h
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+// verifyPrecopy checks the pre-copy chunks no region's spans showed (their
+// pages all changed before the freeze): they are evidence too.
+func (r *Reader) verifyPrecopy(ctx context.Context, seen map[int64]bool) []Problem {
+	var out []Problem
+	for _, g := range r.pre.regions {
+		if r.freeze == nil || ctx.Err() != nil {
+			break // without a freeze the pre-copy regions are the regions, checked already
+		}
+		var left []Span
+		for _, s := range g.spans {
+			if s.chunk && !seen[s.off] {
+				left = append(left, s)
+			}
+		}
+		for _, c := range r.checkChunks(ctx, g, left, seen) {
+			if c.problem != nil {
+				p := *c.problem
+				p.Region, p.Problem = -1, fmt.Sprintf("pre-copy region %d: %s", g.Desc.Index, p.Problem)
+				out = append(out, p)
+			}
+		}
 	}
 	return out
 }

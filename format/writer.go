@@ -7,6 +7,7 @@ import (
 	"io"
 	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"github.com/klauspost/compress/zstd"
 )
@@ -46,6 +47,9 @@ type Writer struct {
 	// Caller-side state.
 	nextRegion int
 	open       *openRegion
+	precopy    bool    // in the pre-copy section
+	frozen     bool    // the freeze record is written: the final section
+	preCover   []Range // what the pre-copy wrote, merged, for checkInherit
 
 	// Output-side state, touched only by the output goroutine.
 	o output
@@ -71,6 +75,28 @@ type job struct {
 	fill       *fill         // fill record content
 	barrier    chan error    // a Flush: closed once all before it is written
 	pooled     bool
+	release    *releaser // told when data is no longer needed
+}
+
+// releaser calls fn once its count of chunk jobs have encoded their data.
+type releaser struct {
+	fn   func()
+	left atomic.Int32
+}
+
+func newReleaser(fn func(), jobs int) *releaser {
+	if fn == nil {
+		return nil
+	}
+	r := &releaser{fn: fn}
+	r.left.Store(int32(jobs))
+	return r
+}
+
+func (r *releaser) done() {
+	if r != nil && r.left.Add(-1) == 0 {
+		r.fn()
+	}
 }
 
 // NewWriter starts an archive on w: it writes the signature and header
@@ -150,9 +176,10 @@ func (w *Writer) worker() {
 	ce := &chunkEncoder{pageSize: w.opts.PageSize, zenc: w.zenc}
 	for j := range w.work {
 		dst, _ := w.pool.Get().([]byte)
-		j.rec, j.states, j.hashes = ce.encode(dst[:0], j.region, j.start, j.data)
+		j.rec, j.states, j.hashes = ce.encode(dst[:0], j.typ, j.region, j.start, j.data)
 		j.pooled = true
 		j.data = nil
+		j.release.done()
 		close(j.done)
 	}
 }

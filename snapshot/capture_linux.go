@@ -86,10 +86,10 @@ func (c *capture) prepareBuffer() error {
 	}
 	c.res.BufferBytes = size
 	if c.opts.BufferSize == 0 {
-		if need, err = c.planNeed(); err != nil {
-			return err
+		// A target that died meanwhile is reported by the freeze.
+		if need, err = c.planNeed(); err == nil {
+			c.growBuffer(need)
 		}
-		c.growBuffer(need)
 	}
 	return nil
 }
