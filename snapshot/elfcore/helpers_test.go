@@ -54,9 +54,21 @@ func thread(tid int, withFP bool) format.Thread {
 	t := format.Thread{TID: tid, RegSets: []format.RegSet{{Type: ntPrstatus, Data: regs(byte(tid), userRegsSize)}}}
 	if withFP {
 		t.RegSets = append(t.RegSets, format.RegSet{Type: ntPrfpreg, Data: regs(byte(tid)+1, fpregsSize)},
-			format.RegSet{Type: ntX86Xstate, Data: regs(byte(tid)+2, 1088)})
+			format.RegSet{Type: ntX86Xstate, Data: xsaveSet(byte(tid)+2, 1088, 0x1f)})
 	}
 	return t
+}
+
+// xsaveSet returns a recognisable n-byte NT_X86_XSTATE with XCR0 and
+// XSTATE_BV xcr0, in the standard format (XCOMP_BV 0). With no recorded
+// layout, a set whose size is gdb's for its XCR0 (1088 for x87, SSE, AVX
+// and MPX) is exported as it is.
+func xsaveSet(seed byte, n int, xcr0 uint64) []byte {
+	b := regs(seed, n)
+	le.PutUint64(b[xsaveXCR0Off:], xcr0)
+	le.PutUint64(b[xsaveBVOff:], xcr0)
+	le.PutUint64(b[xsaveCompOff:], 0)
+	return b
 }
 
 // build writes the archive and returns its bytes and expected memory.
