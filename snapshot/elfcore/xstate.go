@@ -218,7 +218,7 @@ func (x *xstateConv) source(src []byte, xcr0 uint64) (placer, string) {
 	if x.layout != nil {
 		return func(s gdbSlot) (uint64, bool) {
 			c, ok := x.layout[s.feature]
-			return uint64(c.Offset), ok && uint64(c.Size) >= s.size && inside(uint64(c.Offset), s.size)
+			return uint64(c.Offset), ok && uint64(c.Size) >= s.size && inside(uint64(c.Offset), uint64(c.Size))
 		}, fmt.Sprintf("the archive's XSAVE layout does not place it inside the %d-byte set", n)
 	}
 	what := "the archive does not record the capturing CPU's XSAVE layout (an older procsnap wrote it)"
