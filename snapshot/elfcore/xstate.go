@@ -141,8 +141,10 @@ func newXStateConv(recorded []format.XSaveComponent) *xstateConv {
 // xsaveFirstOff bytes; nothing in it is trusted.
 func (x *xstateConv) convert(tid int, src []byte) []byte {
 	xcr0 := le.Uint64(src[xsaveXCR0Off:])
-	if other := xcr0 &^ xfeatGDB; other != 0 {
-		x.note(tid, fmt.Sprintf("XSAVE components %s (XCR0 %#x) are not in gdb's layout: left out of NT_X86_XSTATE (the archive keeps them)", featureList(other), xcr0))
+	// Components gdb does not know (AMX, ...) are left out; said only when
+	// XSTATE_BV shows the thread had them out of their initial state.
+	if other := xcr0 &^ xfeatGDB & le.Uint64(src[xsaveBVOff:]); other != 0 {
+		x.note(tid, fmt.Sprintf("NT_X86_XSTATE: XSAVE components %s, in use, are not in gdb's layout: left out (the archive keeps them)", featureList(other)))
 	}
 	place, why := x.source(src, xcr0)
 	keep := x.choose(tid, xcr0, place, why)
