@@ -126,11 +126,17 @@ func newXStateConv(recorded []format.XSaveComponent) *xstateConv {
 	x.layout = make(map[uint]format.XSaveComponent, len(recorded))
 	for _, c := range recorded {
 		_, dup := x.layout[uint(c.Feature)]
-		if c.Feature > maxFeature || dup {
-			x.layout, x.problem = nil, fmt.Sprintf("component %d is not a valid XCR0 bit or is listed twice", c.Feature)
-			return x
+		switch {
+		case c.Feature > maxFeature:
+			x.problem = fmt.Sprintf("component %d is not an XCR0 bit", c.Feature)
+		case dup:
+			x.problem = fmt.Sprintf("component %d is listed twice", c.Feature)
+		default:
+			x.layout[uint(c.Feature)] = c
+			continue
 		}
-		x.layout[uint(c.Feature)] = c
+		x.layout = nil
+		return x
 	}
 	return x
 }

@@ -86,7 +86,19 @@ func checkGDBLayout(t *testing.T, out, src []byte, keep uint64) {
 	}
 }
 
-func TestXStateConvert(t *testing.T) {
+// xstateCase is one set to convert: the layout the archive recorded, the
+// set, the XCR0 bits that must be kept, and a warning that must be given.
+type xstateCase struct {
+	name     string
+	recorded []format.XSaveComponent
+	src      []byte
+	keep     uint64
+	warn     string // "" for none
+}
+
+// xstateCases are real CPUs' sets, sets of archives without a layout, and
+// hostile layouts and sets.
+func xstateCases() []xstateCase {
 	dup := append(append([]format.XSaveComponent(nil), amdLayout...), format.XSaveComponent{Feature: 5, Offset: 1088, Size: 64})
 	bad := func(f uint32, c format.XSaveComponent) []format.XSaveComponent {
 		out := append([]format.XSaveComponent(nil), amdLayout...)
@@ -99,13 +111,7 @@ func TestXStateConvert(t *testing.T) {
 	}
 	compacted := layoutSet(amdLayout, amdXCR0, 0, 2432)
 	le.PutUint64(compacted[xsaveCompOff:], 1<<63|amdXCR0)
-	for _, tc := range []struct {
-		name     string
-		recorded []format.XSaveComponent
-		src      []byte
-		keep     uint64
-		warn     string // "" for none
-	}{
+	return []xstateCase{
 		{"amd", amdLayout, layoutSet(amdLayout, amdXCR0, 0, 2432), amdXCR0, ""},
 		{"amd-init-state", amdLayout, layoutSet(amdLayout, amdXCR0, 0x61, 2432), amdXCR0, ""},
 		{"amd-pkru", amdPKRU, layoutSet(amdPKRU, pkruXCR0, 0, 2440), pkruXCR0, ""},
@@ -117,8 +123,8 @@ func TestXStateConvert(t *testing.T) {
 		{"old-archive-avx-only", nil, layoutSet(amdLayout, 0x7, 0, 832), 0x7, ""},
 		{"old-archive-amd", nil, layoutSet(amdLayout, amdXCR0, 0, 2432), 0x7, "AVX-512 (k0-7, zmm) left out: the archive does not record"},
 		{"old-archive-amx", nil, layoutSet(intelAMX, amxXCR0, 0, 11072), 0x7, "a 11072-byte set with XCR0 0x602ff is not in gdb's layout"},
-		{"duplicate-component", dup, layoutSet(amdLayout, amdXCR0, 0, 2432), 0x7, "layout is unusable (component 5 is not a valid XCR0 bit or is listed twice)"},
-		{"component-63", append(amdLayout[:1:1], format.XSaveComponent{Feature: 63, Offset: 576, Size: 8}), layoutSet(amdLayout, amdXCR0, 0, 2432), 0x7, "unusable"},
+		{"duplicate-component", dup, layoutSet(amdLayout, amdXCR0, 0, 2432), 0x7, "layout is unusable (component 5 is listed twice)"},
+		{"component-63", append(amdLayout[:1:1], format.XSaveComponent{Feature: 63, Offset: 576, Size: 8}), layoutSet(amdLayout, amdXCR0, 0, 2432), 0x7, "unusable (component 63 is not an XCR0 bit)"},
 		{"too-many-components", make([]format.XSaveComponent, 65), layoutSet(amdLayout, amdXCR0, 0, 2432), 0x7, "it lists 65 components"},
 		{"offset-beyond-set", bad(7, format.XSaveComponent{Feature: 7, Offset: 0xffffffff, Size: 1024}), layoutSet(amdLayout, amdXCR0, 0, 2432), 0x7, "does not place it inside the 2432-byte set"},
 		{"size-beyond-set", bad(7, format.XSaveComponent{Feature: 7, Offset: 1408, Size: 0xffffffff}), layoutSet(amdLayout, amdXCR0, 0, 2432), 0x7, "does not place it inside"},
@@ -133,7 +139,11 @@ func TestXStateConvert(t *testing.T) {
 		{"xcr0-zero", amdLayout, layoutSet(amdLayout, 0, 0, 2432), 0, ""},
 		{"xcr0-legacy", amdLayout, layoutSet(amdLayout, legacyXCR0, 0, 576), legacyXCR0, ""},
 		{"xcr0-all-ones", amdLayout, layoutSet(amdLayout, ^uint64(0), 0, 2432), amdXCR0, "components 8, 10, 11"},
-	} {
+	}
+}
+
+func TestXStateConvert(t *testing.T) {
+	for _, tc := range xstateCases() {
 		t.Run(tc.name, func(t *testing.T) {
 			x := newXStateConv(tc.recorded)
 			out := x.convert(7, tc.src)
