@@ -48,6 +48,9 @@ func TestGoldenV1(t *testing.T) {
 	}
 	checkLayout(t, r, regs)
 	checkMeta(t, r)
+	if l := r.Meta().XSaveLayout; l != nil {
+		t.Errorf("a v1.0 archive written before xsave_layout existed reads a layout: %v", l)
+	}
 	if v := r.Verify(context.Background()); !v.OK {
 		t.Fatalf("verify: %+v", v)
 	}

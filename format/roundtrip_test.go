@@ -272,3 +272,39 @@ func checkMeta(t *testing.T, r *Reader) {
 }
 
 func sha(b []byte) [32]byte { return sha256.Sum256(b) }
+
+// TestMetaXSaveLayout: the optional xsave_layout key round-trips, and a
+// metadata record without it (as procsnap wrote before it existed, and as
+// the golden archive holds) reads as an empty layout.
+func TestMetaXSaveLayout(t *testing.T) {
+	layout := []XSaveComponent{{2, 576, 256}, {5, 832, 64}, {6, 896, 512}, {7, 1408, 1024}}
+	for _, tc := range []struct {
+		name   string
+		layout []XSaveComponent
+	}{{"recorded", layout}, {"absent", nil}} {
+		t.Run(tc.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			aw, err := NewWriter(&buf, WriterOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := aw.WriteMeta(&Meta{PID: 1, XSaveLayout: tc.layout}); err != nil {
+				t.Fatal(err)
+			}
+			if err := aw.Close(End{Complete: true}); err != nil {
+				t.Fatal(err)
+			}
+			hasKey := bytes.Contains(buf.Bytes(), []byte(`"xsave_layout"`))
+			if hasKey != (tc.layout != nil) {
+				t.Errorf("xsave_layout key written: %v, want %v", hasKey, tc.layout != nil)
+			}
+			r, err := NewReader(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := r.Meta().XSaveLayout; !reflect.DeepEqual(got, tc.layout) {
+				t.Errorf("layout read back %v, want %v", got, tc.layout)
+			}
+		})
+	}
+}

@@ -171,6 +171,23 @@ type Meta struct {
 	CaptureStartMono int64             `json:"capture_start_mono_ns"`
 	Note             string            `json:"note,omitempty"`
 	Extra            map[string]string `json:"extra,omitempty"`
+	// XSaveLayout is the capturing CPU's XSAVE standard-format layout: where
+	// its NT_X86_XSTATE register sets hold each state component. It differs
+	// between CPUs (AMD without MPX puts AVX-512 where Intel has MPX), so an
+	// XSAVE buffer cannot be read without it. Empty in archives written
+	// before procsnap recorded it, and on CPUs without XSAVE.
+	XSaveLayout []XSaveComponent `json:"xsave_layout,omitempty"`
+}
+
+// XSaveComponent is one XSAVE state component in the standard format: bytes
+// [Offset, Offset+Size) of an NT_X86_XSTATE register set hold component
+// Feature (its XCR0 bit number), as CPUID leaf 0xD sub-leaf Feature said on
+// the capturing machine. The kernel's NT_X86_XSAVE_LAYOUT core note holds
+// the same (type, size, offset).
+type XSaveComponent struct {
+	Feature uint32 `json:"feature"`
+	Offset  uint32 `json:"offset"`
+	Size    uint32 `json:"size"`
 }
 
 // Freeze is the freeze record: it ends the pre-copy (if there was one)

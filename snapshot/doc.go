@@ -6,7 +6,8 @@
 // The target is never left stopped: every path out of Capture thaws it, and
 // the tracer is built so that the kernel detaches it if procsnap dies.
 //
-// snapshot imports format, procfs and its own internal/ptrace; the offline
+// snapshot imports format, procfs and its own internal/ptrace and
+// internal/cpuid (the CPU's XSAVE layout, recorded in the metadata); the offline
 // analyses (snapshot/diff, snapshot/search, snapshot/elfcore) must never
 // import this package's capture code.
 package snapshot

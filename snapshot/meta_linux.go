@@ -10,6 +10,7 @@ import (
 
 	"github.com/procsnap/procsnap/format"
 	"github.com/procsnap/procsnap/procfs"
+	"github.com/procsnap/procsnap/snapshot/internal/cpuid"
 	"golang.org/x/sys/unix"
 )
 
@@ -56,7 +57,19 @@ func gatherMeta(pfs procfs.FS, pid int, st procfs.Status, opts Options) *format.
 		m.Extra["root"] = root
 	}
 	m.Extra["level"] = opts.Level.String()
+	m.XSaveLayout = xsaveLayout()
 	return m
+}
+
+// xsaveLayout records this CPU's XSAVE layout: the NT_X86_XSTATE register
+// sets the capture reads are laid out by it, and no other machine can tell
+// it afterwards (it differs between CPU vendors).
+func xsaveLayout() []format.XSaveComponent {
+	var out []format.XSaveComponent
+	for _, c := range cpuid.XSaveLayout() {
+		out = append(out, format.XSaveComponent{Feature: c.Feature, Offset: c.Offset, Size: c.Size})
+	}
+	return out
 }
 
 // hashExe hashes the executable through /proc/PID/exe, which works even

@@ -25,6 +25,10 @@
 //     ZeroFillLimit in all), so that gdb does not read the mapped file's
 //     bytes where the process had zeros.
 //
+// NT_X86_XSTATE is rewritten from the capturing CPU's XSAVE layout (the
+// archive's metadata records it) into the one gdb reads: Intel's offsets,
+// at the size gdb computes from XCR0 (xstate.go).
+//
 // The archive is hostile input: counts and sizes from it are bounded
 // (notes, NT_FILE, zero fills), register sets of the wrong size are left
 // out with a warning, and nothing in it can make Plan or Write panic.

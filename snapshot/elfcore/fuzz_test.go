@@ -25,12 +25,20 @@ func fuzzArchive(b []byte) testArchive {
 	if next()%8 == 0 {
 		a.meta.Host.Machine = "aarch64"
 	}
-	sizes := []int{0, 8, 100, userRegsSize, fpregsSize, xstateMinSize, 1088}
+	if next()%2 == 0 {
+		a.meta.XSaveLayout = amdLayout
+	}
+	sizes := []int{0, 8, 100, userRegsSize, fpregsSize, xstateMinSize, 1088, 2432, 2688}
 	types := []uint32{ntPrstatus, ntPrfpreg, ntX86Xstate, 0x201}
 	for range next() % 5 {
 		th := format.Thread{TID: int(next() % 4)}
 		for range next() % 4 {
-			th.RegSets = append(th.RegSets, format.RegSet{Type: types[next()%4], Data: make([]byte, sizes[int(next())%len(sizes)])})
+			rs := format.RegSet{Type: types[next()%4], Data: make([]byte, sizes[int(next())%len(sizes)])}
+			if len(rs.Data) >= xsaveFirstOff { // XCR0 and XSTATE_BV
+				le.PutUint64(rs.Data[xsaveXCR0Off:], uint64(next())|uint64(next())<<8)
+				le.PutUint64(rs.Data[xsaveBVOff:], uint64(next()))
+			}
+			th.RegSets = append(th.RegSets, rs)
 		}
 		a.threads = append(a.threads, th)
 	}

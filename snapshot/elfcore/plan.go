@@ -79,7 +79,9 @@ func Plan(r *format.Reader) (*Core, error) {
 	}
 	regions := sortedRegions(r.Regions(), &warn)
 	c.segs = planSegments(regions, &warn)
-	threads := buildThreads(m.PID, m.PPID, r.Threads(), &warn)
+	xs := newXStateConv(m.XSaveLayout)
+	threads := buildThreads(m.PID, m.PPID, r.Threads(), xs, &warn)
+	xs.flush(&warn)
 	c.notes = orderNotes(threads, processNotes(r, m, regions, c.pageSize, &warn))
 	if err := c.layout(); err != nil {
 		return nil, err

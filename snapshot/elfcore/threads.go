@@ -18,8 +18,9 @@ type threadNotes struct {
 // thread first: the thread-group leader (TID == pid) when it was captured,
 // else the first thread record. A thread without usable general-purpose
 // registers, or whose TID repeats an earlier one, is left out with a
-// warning: gdb lists one thread per NT_PRSTATUS.
-func buildThreads(pid, ppid int, ts []format.Thread, warn *warnings) []threadNotes {
+// warning: gdb lists one thread per NT_PRSTATUS. xs puts NT_X86_XSTATE in
+// gdb's layout.
+func buildThreads(pid, ppid int, ts []format.Thread, xs *xstateConv, warn *warnings) []threadNotes {
 	var out []threadNotes
 	seen := make(map[int]bool, len(ts))
 	for _, t := range leaderFirst(pid, ts) {
@@ -28,7 +29,7 @@ func buildThreads(pid, ppid int, ts []format.Thread, warn *warnings) []threadNot
 			continue
 		}
 		seen[t.TID] = true
-		tn, err := threadNote(t, ppid, warn)
+		tn, err := threadNote(t, ppid, xs, warn)
 		if err != nil {
 			warn.add("thread %d: %v; thread left out of the core", t.TID, err)
 			continue
@@ -55,7 +56,7 @@ func leaderFirst(pid int, ts []format.Thread) []format.Thread {
 	return ts
 }
 
-func threadNote(t format.Thread, ppid int, warn *warnings) (threadNotes, error) {
+func threadNote(t format.Thread, ppid int, conv *xstateConv, warn *warnings) (threadNotes, error) {
 	regs, ok := regSet(t, ntPrstatus)
 	if !ok {
 		return threadNotes{}, fmt.Errorf("no NT_PRSTATUS register set")
@@ -75,7 +76,7 @@ func threadNote(t format.Thread, ppid int, warn *warnings) (threadNotes, error) 
 	}
 	if xs, ok := regSet(t, ntX86Xstate); ok {
 		if len(xs) >= xstateMinSize {
-			tn.fp = append(tn.fp, note{name: "LINUX", typ: ntX86Xstate, desc: xs})
+			tn.fp = append(tn.fp, note{name: "LINUX", typ: ntX86Xstate, desc: conv.convert(t.TID, xs)})
 		} else {
 			warn.add("thread %d: NT_X86_XSTATE of %d bytes, below the %d of an xsave area; left out", t.TID, len(xs), xstateMinSize)
 		}
