@@ -190,35 +190,38 @@ type XSaveComponent struct {
 	Size    uint32 `json:"size"`
 }
 
-// Freeze is the freeze record: it ends the pre-copy (if there was one)
-// and starts the final section, which describes the process at one
-// instant of the freeze.
+// Freeze is the freeze record, written as the freeze begins: it ends the
+// pre-copy (if there was one) and starts the final section, which
+// describes the process at one instant of the freeze. How long the freeze
+// lasted and what the final pass found are in the end record.
 type Freeze struct {
-	Mode         string    `json:"mode"`          // "precopy" or "whole"
-	PrecopyStart time.Time `json:"precopy_start"` // zero without a pre-copy
-	PrecopyEnd   time.Time `json:"precopy_end"`   // zero without a pre-copy
-	Start        time.Time `json:"start"`         // the first task stopped
-	StartMono    int64     `json:"start_mono_ns"` // CLOCK_MONOTONIC
-	End          time.Time `json:"end"`           // the last task detached
-	EndMono      int64     `json:"end_mono_ns"`   // CLOCK_MONOTONIC
-	ChangedBytes uint64    `json:"changed_bytes"` // final pass: bytes that differed from the pre-copy
-	RereadBytes  uint64    `json:"reread_bytes"`  // final pass: bytes read under the freeze
-	PrecopyBytes uint64    `json:"precopy_bytes"` // bytes read by the pre-copy
-	KeyedHash    string    `json:"keyed_hash"`    // the page fingerprint that compared the two, e.g. "highwayhash-64"
+	Mode         string    `json:"mode"`                   // "precopy" or "whole"
+	PrecopyStart time.Time `json:"precopy_start,omitzero"` // zero without a pre-copy
+	PrecopyEnd   time.Time `json:"precopy_end,omitzero"`
+	Start        time.Time `json:"start"`                // the first task stopped
+	StartMono    int64     `json:"start_mono_ns"`        // CLOCK_MONOTONIC
+	KeyedHash    string    `json:"keyed_hash,omitempty"` // the page fingerprint comparing the passes, e.g. "highwayhash-64"
+	Changes      string    `json:"changes,omitempty"`    // which pages the final pass re-read, e.g. "reread-all"
 }
 
 // End is the end record: how the capture finished, with totals.
 type End struct {
-	Complete         bool              `json:"complete"`
-	Reason           string            `json:"reason,omitempty"` // why incomplete
-	Finished         time.Time         `json:"finished"`
-	FinishedMono     int64             `json:"finished_mono_ns"`
-	FrozenNS         int64             `json:"frozen_ns"`
-	Threads          int               `json:"threads"`
-	Regions          int               `json:"regions"`
-	DataBytes        uint64            `json:"data_bytes"`
-	ZeroBytes        uint64            `json:"zero_bytes"`
-	UnreadableBytes  uint64            `json:"unreadable_bytes"`
-	NotCapturedBytes uint64            `json:"not_captured_bytes"`
-	Extra            map[string]string `json:"extra,omitempty"`
+	Complete         bool      `json:"complete"`
+	Reason           string    `json:"reason,omitempty"` // why incomplete
+	Finished         time.Time `json:"finished"`
+	FinishedMono     int64     `json:"finished_mono_ns"`
+	FrozenNS         int64     `json:"frozen_ns"`
+	Threads          int       `json:"threads"`
+	Regions          int       `json:"regions"`
+	DataBytes        uint64    `json:"data_bytes"`
+	ZeroBytes        uint64    `json:"zero_bytes"`
+	UnreadableBytes  uint64    `json:"unreadable_bytes"`
+	NotCapturedBytes uint64    `json:"not_captured_bytes"`
+	// Version 2: the end of the freeze and what the final pass did.
+	FreezeEnd     time.Time         `json:"freeze_end,omitzero"`
+	FreezeEndMono int64             `json:"freeze_end_mono_ns,omitempty"`
+	PrecopyBytes  uint64            `json:"precopy_bytes,omitempty"` // read while the process ran
+	RereadBytes   uint64            `json:"reread_bytes,omitempty"`  // read under the freeze
+	ChangedBytes  uint64            `json:"changed_bytes,omitempty"` // of those, found changed since the pre-copy
+	Extra         map[string]string `json:"extra,omitempty"`
 }

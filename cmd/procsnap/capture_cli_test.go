@@ -124,7 +124,7 @@ func (p *captProc) wait(t *testing.T) int {
 func testCaptureSIGKILL(t *testing.T, tools captTools) {
 	tg := captStart(t, tools, 32, 256)
 	out := filepath.Join(t.TempDir(), "killed.psnap")
-	p := captStartProcsnap(t, tools, "capture", "--buffer", "8MiB", "-o", out, strconv.Itoa(tg.pid))
+	p := captStartProcsnap(t, tools, "capture", "--freeze", "whole", "--buffer", "8MiB", "-o", out, strconv.Itoa(tg.pid))
 	p.waitFrozen(t, tg)
 	if err := p.cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
@@ -142,11 +142,14 @@ func testCaptureSIGKILL(t *testing.T, tools captTools) {
 func testCaptureSIGINT(t *testing.T, tools captTools, writing bool) {
 	tg := captStart(t, tools, 32, 256)
 	out := filepath.Join(t.TempDir(), "interrupted.psnap")
-	args := []string{"capture", "--buffer", "8MiB", "-o", out, strconv.Itoa(tg.pid)}
+	// --freeze=whole: everything is read while frozen, so the phases can be
+	// told apart from outside (TestInterruptedInEachPhase in
+	// snapshot/capture stops a pre-copied capture in each of its phases).
+	args := []string{"capture", "--freeze", "whole", "--buffer", "8MiB", "-o", out, strconv.Itoa(tg.pid)}
 	if writing {
 		// The default buffer (nothing is written while frozen) and a slow
 		// level: writing the archive after the thaw takes a while.
-		args = []string{"capture", "--level", "better", "-o", out, strconv.Itoa(tg.pid)}
+		args = []string{"capture", "--freeze", "whole", "--level", "better", "-o", out, strconv.Itoa(tg.pid)}
 	}
 	p := captStartProcsnap(t, tools, args...)
 	if writing {
@@ -192,9 +195,6 @@ func testCaptureSIGINT(t *testing.T, tools captTools, writing bool) {
 	if partial == 0 {
 		t.Errorf("every one of %d regions is complete in an interrupted capture", len(r.Regions()))
 	}
-	if !writing && !strings.Contains(p.stderr.String(), "copy buffer was too small") {
-		t.Errorf("the 8 MiB buffer did not overflow on a 256 MiB target:\n%s", p.stderr.String())
-	}
 }
 
 // testCaptureTargetKilled kills the target while it is frozen: exit 3,
@@ -202,7 +202,7 @@ func testCaptureSIGINT(t *testing.T, tools captTools, writing bool) {
 func testCaptureTargetKilled(t *testing.T, tools captTools) {
 	tg := captStart(t, tools, 32, 256)
 	out := filepath.Join(t.TempDir(), "exited.psnap")
-	p := captStartProcsnap(t, tools, "capture", "--buffer", "8MiB", "-o", out, strconv.Itoa(tg.pid))
+	p := captStartProcsnap(t, tools, "capture", "--freeze", "whole", "--buffer", "8MiB", "-o", out, strconv.Itoa(tg.pid))
 	p.waitFrozen(t, tg)
 	if err := syscall.Kill(tg.pid, syscall.SIGKILL); err != nil {
 		t.Fatal(err)

@@ -12,25 +12,32 @@ import (
 	"time"
 
 	"github.com/procsnap/procsnap/format"
-	"github.com/procsnap/procsnap/snapshot"
+	"github.com/procsnap/procsnap/snapshot/capture"
 	"github.com/spf13/pflag"
 )
 
 const captureUsage = `Usage: procsnap capture [flags] PID
 
-Freeze every thread of process PID, copy every readable memory region and the
-verbatim /proc/PID/maps into a compressed, hashed archive, then let it run on.
+Copy every readable memory region of process PID and the verbatim
+/proc/PID/maps into a compressed, hashed archive that shows the process at one
+instant. By default (--freeze=precopy) the memory is copied while the process
+runs, then every thread is frozen, every resident page is read again and the
+pages that changed are kept, and the process runs on: the freeze lasts one
+read of its memory, and procsnap needs memory only for the changed pages.
 The target is never left stopped: not on error, Ctrl-C, SIGTERM or SIGKILL.
 
 The archive is written with mode 0600 (process memory holds secrets). With
 -o - it streams to stdout, e.g. over ssh:  procsnap capture -o - 1234 | ssh host 'cat > x.psnap'
 
 Exit codes: 0 complete, 1 failure, 2 usage, 3 archive written but incomplete
-(target exited), 130/143 interrupted by SIGINT/SIGTERM (archive closed, incomplete).
+(the target exited, or it ended before the freeze: then the archive holds only
+what was copied while the process ran), 130/143 interrupted by SIGINT/SIGTERM
+(archive closed, incomplete).
 `
 
 type captureOpts struct {
 	output, level, chunk, buffer, note string
+	freeze                             string
 	force, includeUnreadable           bool
 	noProgress, quiet                  bool
 }
@@ -42,7 +49,8 @@ func captureFlags(o *captureOpts, stdout io.Writer) *pflag.FlagSet {
 	fs.BoolVar(&o.includeUnreadable, "include-unreadable", false, "also read regions without r permission, through /proc/PID/mem")
 	fs.StringVar(&o.level, "level", "fastest", "compression level: fastest, default or better")
 	fs.StringVar(&o.chunk, "chunk-size", "1MiB", "chunk size, a power of two (e.g. 256KiB, 4MiB)")
-	fs.StringVar(&o.buffer, "buffer", "", "memory for the frozen-phase copy (e.g. 512MiB; default: what the target needs, at most half of MemAvailable)")
+	fs.StringVar(&o.freeze, "freeze", "precopy", "precopy: copy while the target runs, freeze, re-read and keep what changed (short freeze, little memory); whole: copy everything while frozen")
+	fs.StringVar(&o.buffer, "buffer", "", "memory for pages kept under the freeze: those that changed, or all with --freeze=whole; beyond it they are compressed while frozen (e.g. 512MiB; default half of MemAvailable)")
 	fs.StringVar(&o.note, "note", "", "examiner's note, stored in the archive metadata")
 	fs.BoolVar(&o.noProgress, "no-progress", false, "no progress display on stderr")
 	fs.BoolVarP(&o.quiet, "quiet", "q", false, "print only errors")
@@ -70,8 +78,8 @@ func runCapture(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	res, err := snapshot.Capture(ctx, pid, out.w, opts)
-	var ie *snapshot.IncompleteError
+	res, err := capture.Run(ctx, pid, out.w, opts)
+	var ie *capture.IncompleteError
 	switch {
 	case res == nil: // failed before the first record: nothing worth keeping
 		out.discard()
@@ -91,25 +99,29 @@ func runCapture(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	return captureExit(err)
 }
 
-func (o captureOpts) snapshotOptions() (snapshot.Options, error) {
+func (o captureOpts) snapshotOptions() (capture.Options, error) {
 	lvl, err := format.ParseLevel(o.level)
 	if err != nil {
-		return snapshot.Options{}, usagef("--level: %v", err)
+		return capture.Options{}, usagef("--level: %v", err)
 	}
 	chunk, err := parseSize(o.chunk)
 	if err != nil {
-		return snapshot.Options{}, usagef("--chunk-size: %v", err)
+		return capture.Options{}, usagef("--chunk-size: %v", err)
 	}
 	var buffer int64
 	if o.buffer != "" {
 		if buffer, err = parseSize(o.buffer); err != nil {
-			return snapshot.Options{}, usagef("--buffer: %v", err)
+			return capture.Options{}, usagef("--buffer: %v", err)
 		}
 	}
-	if chunk > format.MaxChunkSize || chunk&(chunk-1) != 0 || chunk < 4096 {
-		return snapshot.Options{}, usagef("--chunk-size %s: want a power of two from 4KiB to 16MiB", o.chunk)
+	mode, err := capture.ParseMode(o.freeze)
+	if err != nil {
+		return capture.Options{}, usagef("--freeze: %v", err)
 	}
-	return snapshot.Options{IncludeUnreadable: o.includeUnreadable, Level: lvl, ChunkSize: int(chunk),
+	if chunk > format.MaxChunkSize || chunk&(chunk-1) != 0 || chunk < 4096 {
+		return capture.Options{}, usagef("--chunk-size %s: want a power of two from 4KiB to 16MiB", o.chunk)
+	}
+	return capture.Options{Mode: mode, IncludeUnreadable: o.includeUnreadable, Level: lvl, ChunkSize: int(chunk),
 		BufferSize: buffer, Note: o.note, ToolVersion: version}, nil
 }
 
@@ -185,7 +197,7 @@ func (c *captureOutput) keepPartial() string {
 
 // captureExit maps a capture's outcome to the documented exit codes.
 func captureExit(err error) error {
-	var ie *snapshot.IncompleteError
+	var ie *capture.IncompleteError
 	var se *signalError
 	switch {
 	case err == nil:
@@ -200,7 +212,7 @@ func captureExit(err error) error {
 	return err
 }
 
-func printCaptureSummary(w io.Writer, r *snapshot.Result, name string) {
+func printCaptureSummary(w io.Writer, r *capture.Result, name string) {
 	state := "complete"
 	if !r.Complete {
 		state = "INCOMPLETE: " + r.Reason
@@ -208,8 +220,12 @@ func printCaptureSummary(w io.Writer, r *snapshot.Result, name string) {
 	fmt.Fprintf(w, "procsnap: PID %d, %d threads, %d regions: %s captured, %s unreadable, %s not captured (%s)\n",
 		r.PID, r.Threads, r.Regions, human(r.CapturedBytes), human(r.UnreadableBytes), human(r.NotCapturedBytes), state)
 	fmt.Fprintf(w, "procsnap: frozen for %s", r.Frozen.Round(time.Microsecond))
+	if r.Mode == capture.ModePrecopy && r.Frozen > 0 {
+		fmt.Fprintf(w, " (pre-copied %s while it ran; re-read %s under the freeze, of which %s had changed)",
+			human(r.PrecopyBytes), human(r.RereadBytes), human(r.ChangedBytes))
+	}
 	if r.Overflowed {
-		fmt.Fprintf(w, " (the %s copy buffer was too small: part was compressed while frozen; raise --buffer to shorten the freeze)", human(uint64(r.BufferBytes)))
+		fmt.Fprintf(w, " (the pages kept under the freeze outgrew %s: part was compressed while frozen; raise --buffer to shorten the freeze)", human(uint64(r.BufferBytes)))
 	}
 	fmt.Fprintf(w, "; archive %s\n", human(uint64(r.ArchiveBytes)))
 	fmt.Fprintf(w, "%s  %s\n", hex.EncodeToString(r.SHA256[:]), name)

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/procsnap/procsnap/snapshot"
+	"github.com/procsnap/procsnap/snapshot/capture"
 )
 
 // TestExportCoreLiveC captures the C target twice (readable regions only,
@@ -35,7 +35,7 @@ func TestExportCoreLiveC(t *testing.T) {
 		{"include-unreadable", true, "0xfeedfacecafe0000\t0xfeedfacecafe0001"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			archive, core := ecCaptureExport(t, lt.pid, snapshot.Options{IncludeUnreadable: tc.unreadable})
+			archive, core := ecCaptureExport(t, lt.pid, capture.Options{IncludeUnreadable: tc.unreadable})
 			holes := ecMatchArchive(t, archive, core)
 			if holes == 0 {
 				t.Errorf("the archive has no unreadable or not-captured pages; want at least [vvar]")
@@ -78,7 +78,7 @@ func TestExportCoreLiveGo(t *testing.T) {
 	exe := ecBuildGo(t)
 	lt := ecStart(t, exe)
 	lt.waitInRead(t, 3)
-	archive, core := ecCaptureExport(t, lt.pid, snapshot.Options{})
+	archive, core := ecCaptureExport(t, lt.pid, capture.Options{})
 	ecMatchArchive(t, archive, core)
 	// The Go runtime may start a thread after the capture: compare with the
 	// threads the archive holds.

@@ -21,7 +21,7 @@ import (
 	"time"
 
 	"github.com/procsnap/procsnap/format"
-	"github.com/procsnap/procsnap/snapshot"
+	"github.com/procsnap/procsnap/snapshot/capture"
 )
 
 // Live export-core tests: capture a running C or Go target, export the
@@ -127,7 +127,7 @@ func (lt *ecTarget) waitInRead(t *testing.T, n int) {
 
 // ecCaptureExport captures the target to an archive and exports the core
 // with the CLI; it returns both paths.
-func ecCaptureExport(t *testing.T, pid int, opts snapshot.Options) (string, string) {
+func ecCaptureExport(t *testing.T, pid int, opts capture.Options) (string, string) {
 	t.Helper()
 	dir := t.TempDir()
 	archive := filepath.Join(dir, "target.psnap")
@@ -137,7 +137,7 @@ func ecCaptureExport(t *testing.T, pid int, opts snapshot.Options) (string, stri
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	res, err := snapshot.Capture(ctx, pid, f, opts)
+	res, err := capture.Run(ctx, pid, f, opts)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}

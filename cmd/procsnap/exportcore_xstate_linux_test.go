@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/procsnap/procsnap/format"
-	"github.com/procsnap/procsnap/snapshot"
+	"github.com/procsnap/procsnap/snapshot/capture"
 	"github.com/procsnap/procsnap/snapshot/elfcore"
 )
 
@@ -78,7 +78,7 @@ func TestExportCoreLiveXState(t *testing.T) {
 	if len(tids) != 2 {
 		t.Fatalf("target has %d tasks, want 2", len(tids))
 	}
-	archive, core := ecCaptureExport(t, lt.pid, snapshot.Options{})
+	archive, core := ecCaptureExport(t, lt.pid, capture.Options{})
 	xsCheckExport(t, archive)
 	leader := strconv.Itoa(lt.pid)
 	var sections [][2]string

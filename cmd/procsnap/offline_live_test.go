@@ -22,7 +22,7 @@ import (
 	"unsafe"
 
 	"github.com/procsnap/procsnap/format"
-	"github.com/procsnap/procsnap/snapshot"
+	"github.com/procsnap/procsnap/snapshot/capture"
 )
 
 // Live tests of the offline verbs on real captures. The target is this
@@ -176,7 +176,7 @@ func liveCapture(t *testing.T, pid int, dir, name string) string {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	res, err := snapshot.Capture(context.Background(), pid, f, snapshot.Options{ChunkSize: 16 << 10, ToolVersion: "test"})
+	res, err := capture.Run(context.Background(), pid, f, capture.Options{ChunkSize: 16 << 10, ToolVersion: "test"})
 	if err != nil {
 		t.Fatalf("capture %d: %v", pid, err)
 	}

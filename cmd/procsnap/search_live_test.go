@@ -21,7 +21,7 @@ import (
 	"time"
 	"unsafe"
 
-	"github.com/procsnap/procsnap/snapshot"
+	"github.com/procsnap/procsnap/snapshot/capture"
 )
 
 // The live search test captures this test binary re-executed as
@@ -114,7 +114,7 @@ func TestSearchLive(t *testing.T) {
 	archive := filepath.Join(t.TempDir(), "live.psnap")
 	f, err := os.Create(archive)
 	srchMust(t, err)
-	_, err = snapshot.Capture(context.Background(), addrs["pid"], f, snapshot.Options{ToolVersion: "test"})
+	_, err = capture.Run(context.Background(), addrs["pid"], f, capture.Options{ToolVersion: "test"})
 	srchMust(t, err)
 	srchMust(t, f.Close())
 	for _, p := range srchPlants {

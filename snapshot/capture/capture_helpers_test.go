@@ -1,4 +1,4 @@
-package snapshot
+package capture
 
 import (
 	"bufio"
@@ -49,8 +49,8 @@ func targetBin(tb testing.TB, name string) string {
 		if buildDir, buildErr = os.MkdirTemp("", "procsnap-capture-test-"); buildErr != nil {
 			return
 		}
-		for _, n := range []string{"threads", "content", "shmem"} {
-			src := filepath.Join("..", "testdata", "capture", n+".c")
+		for _, n := range []string{"threads", "content", "shmem", "churn"} {
+			src := filepath.Join("..", "..", "testdata", "capture", n+".c")
 			out, err := exec.Command(gcc, "-O2", "-Wall", "-pthread", "-o", filepath.Join(buildDir, n), src).CombinedOutput()
 			if err != nil {
 				buildErr = fmt.Errorf("build %s: %v\n%s", src, err, out)
@@ -291,12 +291,12 @@ func captureFile(tb testing.TB, pid int, opts Options) (*format.Reader, *Result,
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	res, err := Capture(ctx, pid, f, opts)
+	res, err := Run(ctx, pid, f, opts)
 	if cerr := f.Close(); cerr != nil {
 		tb.Fatal(cerr)
 	}
 	if err != nil {
-		tb.Fatalf("Capture(%d): %v", pid, err)
+		tb.Fatalf("Run(%d): %v", pid, err)
 	}
 	r, err := format.Open(path)
 	if err != nil {

@@ -1,4 +1,4 @@
-package snapshot
+package capture
 
 import (
 	"bytes"
@@ -6,28 +6,32 @@ import (
 	"testing"
 
 	"github.com/procsnap/procsnap/format"
-	"golang.org/x/sys/unix"
 )
 
 // TestCaptureSmallBuffer captures a stopped target with 64 MiB of data
-// through an 8 MiB buffer, which overflows (parts are written while
-// frozen), and with the default buffer: the archives hold the same regions
-// and the same bytes.
+// whole under the freeze through an 8 MiB page store, which overflows
+// (parts are written while frozen), with the default store, and by
+// pre-copy: the archives hold the same regions and the same bytes.
 func TestCaptureSmallBuffer(t *testing.T) {
 	tg := startThreads(t, 2, 64)
 	sigstop(t, tg.pid)
-	small, sres, _ := captureFile(t, tg.pid, Options{BufferSize: 8 << 20})
-	whole, wres, _ := captureFile(t, tg.pid, Options{})
+	small, sres, _ := captureFile(t, tg.pid, Options{Mode: ModeWhole, BufferSize: 8 << 20})
+	whole, wres, _ := captureFile(t, tg.pid, Options{Mode: ModeWhole})
+	pre, pres, _ := captureFile(t, tg.pid, Options{})
 	if !sres.Overflowed || sres.BufferBytes != 8<<20 {
-		t.Errorf("8 MiB buffer: Overflowed %v, BufferBytes %d", sres.Overflowed, sres.BufferBytes)
+		t.Errorf("8 MiB store: Overflowed %v, BufferBytes %d", sres.Overflowed, sres.BufferBytes)
 	}
-	if wres.Overflowed || wres.BufferBytes < 64<<20 {
-		t.Errorf("default buffer: Overflowed %v, BufferBytes %d", wres.Overflowed, wres.BufferBytes)
+	if wres.Overflowed || pres.Overflowed {
+		t.Errorf("default store overflowed: whole %v, pre-copy %v", wres.Overflowed, pres.Overflowed)
+	}
+	if pres.ChangedBytes != 0 || pres.RereadBytes == 0 || pres.PrecopyBytes < 64<<20 {
+		t.Errorf("pre-copy of a stopped target: changed %d, re-read %d, pre-copied %d", pres.ChangedBytes, pres.RereadBytes, pres.PrecopyBytes)
 	}
 	if g := small.Find(tg.big); g == nil || g.Footer == nil || g.Footer.DataBytes != tg.bigLen {
 		t.Errorf("the 64 MiB region is not all data: %+v", g)
 	}
 	sameArchives(t, small, whole)
+	sameArchives(t, pre, whole)
 	if sres.CapturedBytes != wres.CapturedBytes || sres.UnreadableBytes != wres.UnreadableBytes {
 		t.Errorf("Results differ: %+v and %+v", *sres, *wres)
 	}
@@ -94,23 +98,34 @@ func regionContent(t *testing.T, r *format.Reader, g *format.Region) string {
 	return fmt.Sprint(runs) + "\n" + data.String()
 }
 
-// TestGrowBuffer: a plan that outgrew the copy buffer grows it (the
-// added part faulted in and usable), unless the user chose the size.
-func TestGrowBuffer(t *testing.T) {
-	buf, err := allocBuffer(8 << 20)
-	if err != nil {
-		t.Fatal(err)
+// TestPageStore: the store hands out slabs up to its budget, then says
+// no; reset makes them available again; put reports contiguous pages.
+func TestPageStore(t *testing.T) {
+	st := newPageStore(2 * slabSize)
+	defer st.release()
+	w := slabWriter{store: st}
+	page := make([]byte, 4096)
+	var prev []byte
+	for i := range 2 * slabSize / 4096 {
+		page[0] = byte(i)
+		b, follows, ok := w.put(page)
+		if !ok {
+			t.Fatalf("page %d: store full below its budget", i)
+		}
+		if want := i%(slabSize/4096) != 0; follows != want {
+			t.Fatalf("page %d: follows %v, want %v", i, follows, want)
+		}
+		if follows && &prev[:cap(prev)][4096] != &b[0] {
+			t.Fatalf("page %d does not follow the page before in memory", i)
+		}
+		prev = b
 	}
-	c := &capture{ps: 4096, buf: buf, res: &Result{BufferBytes: 8 << 20}}
-	defer func() { unix.Munmap(c.buf) }()
-	c.growBuffer(64 << 20)
-	if len(c.buf) < 64<<20 || c.res.BufferBytes != int64(len(c.buf)) {
-		t.Fatalf("buffer of %d bytes (Result says %d) for a plan of 64 MiB", len(c.buf), c.res.BufferBytes)
+	if _, _, ok := w.put(page); ok {
+		t.Fatal("store took a page beyond its budget")
 	}
-	c.buf[len(c.buf)-1] = 1
-	mine := &capture{ps: 4096, buf: c.buf[:8<<20], res: &Result{}, opts: Options{BufferSize: 8 << 20}}
-	mine.growBuffer(64 << 20)
-	if len(mine.buf) != 8<<20 {
-		t.Errorf("a buffer of the user's size grew to %d bytes", len(mine.buf))
+	st.reset()
+	w.drop()
+	if _, _, ok := w.put(page); !ok {
+		t.Fatal("store full after reset")
 	}
 }

@@ -1,4 +1,4 @@
-package snapshot
+package capture
 
 import (
 	"bytes"
@@ -300,7 +300,7 @@ func (ct *contentTarget) checkSparse(t *testing.T, r *format.Reader, res *Result
 	if st.Size() > 16<<20 || res.ArchiveBytes != st.Size() {
 		t.Errorf("archive is %d bytes (Result says %d), want it small", st.Size(), res.ArchiveBytes)
 	}
-	if res.BufferBytes > 512<<20 {
-		t.Errorf("copy buffer of %d MiB: the plan reads the untouched sparse pages", res.BufferBytes>>20)
+	if res.PrecopyBytes > 512<<20 || res.RereadBytes > 512<<20 {
+		t.Errorf("pre-copy read %d MiB, the freeze %d MiB: the plan reads the untouched sparse pages", res.PrecopyBytes>>20, res.RereadBytes>>20)
 	}
 }

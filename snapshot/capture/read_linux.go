@@ -1,10 +1,9 @@
-package snapshot
+package capture
 
 import (
 	"context"
 	"errors"
 	"os"
-	"runtime"
 	"sync"
 	"sync/atomic"
 
@@ -13,16 +12,12 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// maxPiece is the most one read request copies: large enough that the
-// per-call cost vanishes, small enough to spread over the workers.
-const maxPiece = 8 << 20
-
-// piece is one contiguous read of a region into the copy buffer.
+// piece is one contiguous read of a region into a buffer.
 type piece struct {
-	plan     int
 	start    uint64
 	buf      []byte
 	file     *procfs.MapFile // read from this shared object's file, not the target's memory
+	useMem   bool            // read through /proc/PID/mem (the region has no r permission)
 	done     int             // bytes from start that are handled: read, or failed
 	fails    []format.Range  // unreadable pages among them, with errno
 	usedVM   bool
@@ -30,7 +25,19 @@ type piece struct {
 	usedFile bool
 }
 
-// copier reads the frozen target's memory.
+// failAt returns the errno of the page at addr if it failed, and whether it did.
+// fails is short and in address order; from is where to start looking.
+func (p *piece) failAt(addr uint64, from *int) (uint32, bool) {
+	for *from < len(p.fails) && p.fails[*from].End <= addr {
+		*from++
+	}
+	if *from < len(p.fails) && p.fails[*from].Start <= addr {
+		return p.fails[*from].Errno, true
+	}
+	return 0, false
+}
+
+// copier reads the target's memory.
 type copier struct {
 	pid   int
 	ps    int
@@ -40,36 +47,12 @@ type copier struct {
 	gone  atomic.Bool // the target died
 }
 
-// copyPieces reads pieces with one worker per CPU.
-func (c *copier) copyPieces(ctx context.Context, ps []*piece, useMem func(int) bool, progress func(int64)) {
-	var next atomic.Int64
-	var copied atomic.Int64
-	var wg sync.WaitGroup
-	workers := max(2, runtime.GOMAXPROCS(0))
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(ps) {
-					return
-				}
-				c.readPiece(ctx, ps[i], useMem(ps[i].plan))
-				copied.Add(int64(ps[i].done))
-			}
-		}()
-	}
-	wg.Wait()
-	progress(copied.Load())
-}
-
 // readPiece copies a piece. After a short read it finds the failing page
 // exactly, tries it once more through /proc/PID/mem (which can read what
 // process_vm_readv cannot), and records it as unreadable with its errno if
 // that fails too. It stops early, leaving done short, when the target
 // died or ctx ended.
-func (c *copier) readPiece(ctx context.Context, p *piece, useMem bool) {
+func (c *copier) readPiece(ctx context.Context, p *piece) {
 	if p.file != nil {
 		c.readFilePiece(ctx, p)
 		return
@@ -80,7 +63,7 @@ func (c *copier) readPiece(ctx context.Context, p *piece, useMem bool) {
 		}
 		addr := p.start + uint64(p.done)
 		dst := p.buf[p.done:]
-		viaMem := useMem || c.noVM.Load()
+		viaMem := p.useMem || c.noVM.Load()
 		n, err := c.read(dst, addr, viaMem)
 		if viaMem {
 			p.usedMem = true
@@ -197,35 +180,9 @@ func (c *copier) readMem(dst []byte, addr uint64) (int, error) {
 	return unix.Read(fd, dst)
 }
 
-// allocBuffer maps size bytes of anonymous memory with every page faulted
-// in now, before the freeze, so that the copy does not pay for page faults
-// in procsnap's own buffer while the target waits.
-func allocBuffer(size int64) ([]byte, error) {
-	if size == 0 {
-		return nil, nil
+// close closes /proc/PID/mem.
+func (c *copier) close() {
+	if c.mem != nil {
+		c.mem.Close()
 	}
-	b, err := unix.Mmap(-1, 0, int(size), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_POPULATE)
-	if err != nil {
-		return nil, err
-	}
-	return b, nil
-}
-
-// growMapping grows a buffer from allocBuffer to size bytes, faulting in
-// the added pages now (MADV_POPULATE_WRITE, Linux 5.14+, else by touching
-// each page). The old slice is invalid afterwards.
-func growMapping(b []byte, size int64) ([]byte, error) {
-	old := len(b)
-	nb, err := unix.Mremap(b, int(size), unix.MREMAP_MAYMOVE)
-	if err != nil {
-		return nil, err
-	}
-	tail := nb[old:]
-	if unix.Madvise(tail, unix.MADV_POPULATE_WRITE) != nil {
-		ps := os.Getpagesize()
-		for i := 0; i < len(tail); i += ps {
-			tail[i] = 0
-		}
-	}
-	return nb, nil
 }

@@ -1,4 +1,4 @@
-package snapshot
+package capture
 
 import (
 	"errors"
@@ -40,10 +40,28 @@ func preflight(pfs procfs.FS, pid int) (procfs.Status, error) {
 	if st.TracerPid != 0 {
 		return st, alreadyTraced(pfs, pid, st.TracerPid)
 	}
+	if err := threadTraced(pfs, pid); err != nil {
+		return st, err
+	}
 	if err := permitted(pfs, st); err != nil {
 		return st, fmt.Errorf("cannot trace PID %d: %w", pid, err)
 	}
 	return st, nil
+}
+
+// threadTraced refuses a target one of whose threads another tracer holds
+// (strace -p TID): the freeze would fail after the pre-copy.
+func threadTraced(pfs procfs.FS, pid int) error {
+	tids, err := pfs.Tasks(pid)
+	if err != nil {
+		return nil // the freeze will tell
+	}
+	for _, tid := range tids {
+		if st, err := pfs.TaskStatus(pid, tid); err == nil && st.TracerPid != 0 {
+			return fmt.Errorf("thread %d of %w", tid, alreadyTraced(pfs, pid, st.TracerPid))
+		}
+	}
+	return nil
 }
 
 // alreadyTraced names the tracer's process: TracerPid is the id of the

@@ -1,8 +1,7 @@
-package snapshot
+package capture
 
 import (
 	"bytes"
-	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -44,34 +43,29 @@ func TestCheckRuns(t *testing.T) {
 // captured, with the reason, instead of calling them complete or leaving
 // them out.
 func TestFailureNamesMissingRegions(t *testing.T) {
-	const ps = 4096
 	plans := []regionPlan{
-		{desc: format.RegionDesc{Index: 0, Start: 0x10000, End: 0x14000, Perms: "rw-p"},
-			runs: []run{{0x10000, 0x13000, runRead}, {0x12000, 0x14000, runRead}}},
-		{desc: format.RegionDesc{Index: 1, Start: 0x20000, End: 0x22000, Perms: "rw-p"},
-			runs: []run{{0x20000, 0x22000, runRead}}},
+		{desc: format.RegionDesc{Index: 0, Start: 0x10000, End: 0x14000, Perms: "rw-p"}},
+		{desc: format.RegionDesc{Index: 1, Start: 0x20000, End: 0x22000, Perms: "rw-p"}},
 		{desc: format.RegionDesc{Index: 2, Start: 0x30000, End: 0x31000, Perms: "---p", Skip: "no read permission"}},
 	}
 	var out bytes.Buffer
-	aw, err := format.NewWriter(&out, format.WriterOptions{PageSize: ps})
+	aw, err := format.NewWriter(&out, format.WriterOptions{PageSize: 4096})
 	if err != nil {
 		t.Fatal(err)
 	}
-	items := buildItems(plans, 1<<20, ps)
-	end, items := nextBatch(items, 0, make([]byte, 1<<20), ps)
-	for _, it := range items[:end] {
-		if it.piece != nil {
-			copy(it.piece.buf, bytes.Repeat([]byte{7}, len(it.piece.buf)))
-			it.piece.done = len(it.piece.buf)
-		}
-	}
-	state := make([]regionEmit, len(plans))
-	err = emit(context.Background(), aw, plans, state, items[:end], func() string { return "" }, func(int64) {})
+	em := newEmitter(aw, plans)
+	u := unit{plan: 0, out: []outRun{
+		{start: 0x10000, end: 0x13000, kind: outData, data: bytes.Repeat([]byte{7}, 0x3000)},
+		{start: 0x12000, end: 0x14000, kind: outData, data: bytes.Repeat([]byte{8}, 0x2000)},
+	}}
+	err = em.unit(&u)
 	if !errors.Is(err, format.ErrRunOrder) || !strings.Contains(err.Error(), "region 0") {
 		t.Fatalf("emit: %v, want a run-order error naming region 0", err)
 	}
 	reason := "capture failed: " + err.Error()
-	recordMissing(aw, plans, state, reason)
+	if err := em.close(reason); err != nil {
+		t.Fatal(err)
+	}
 	if err := aw.Close(format.End{Reason: reason}); err != nil {
 		t.Fatal(err)
 	}
@@ -90,6 +84,8 @@ func TestFailureNamesMissingRegions(t *testing.T) {
 			t.Errorf("region %d has no footer", g.Desc.Index)
 		case f.Message != reason:
 			t.Errorf("region %d: message %q, want %q", g.Desc.Index, f.Message, reason)
+		case g.Desc.Index == 0 && (g.State() != format.RegionPartial || f.NotCapturedBytes != 0x1000):
+			t.Errorf("region 0: state %v, not captured %d; want partial, its last page", g.State(), f.NotCapturedBytes)
 		case g.Desc.Index == 1 && (g.State() != format.RegionPartial || f.NotCapturedBytes != 0x2000):
 			t.Errorf("region 1: state %v, not captured %d; want partial, all of it", g.State(), f.NotCapturedBytes)
 		}
