@@ -83,6 +83,9 @@ func FuzzReader(f *testing.F) {
 		}
 	}
 	f.Add([]byte(Signature))
+	var v2 bytes.Buffer // a pre-copied archive with as-pre-copied fills
+	writeV2(f, &v2)
+	f.Add(v2.Bytes())
 	f.Fuzz(func(t *testing.T, b []byte) {
 		defer watchdog(20 * time.Second)()
 		r, err := NewReader(bytes.NewReader(b), int64(len(b)))
