@@ -90,8 +90,34 @@ type archiveInfo struct {
 	Recovered        bool           `json:"recovered"`
 	RecoveredReason  string         `json:"recovered_reason,omitempty"`
 	Note             string         `json:"note"`
+	Freeze           *freezeInfo    `json:"freeze"`
 	MetadataMissing  bool           `json:"metadata_missing,omitempty"`
 	Problems         []infoProblem  `json:"problems"`
+}
+
+// freezeInfo is how the capture froze (format 2): null for version 1
+// archives and for archives cut off before the freeze.
+type freezeInfo struct {
+	Mode         string  `json:"mode"`
+	PrecopyStart *string `json:"precopy_start"`
+	PrecopyEnd   *string `json:"precopy_end"`
+	Start        *string `json:"start"`
+	End          *string `json:"end"`
+	PrecopyBytes uint64  `json:"precopy_bytes"`
+	RereadBytes  uint64  `json:"reread_bytes"`
+	ChangedBytes uint64  `json:"changed_bytes"`
+}
+
+func newFreezeInfo(r *format.Reader) *freezeInfo {
+	f := r.Freeze()
+	if f == nil {
+		return nil
+	}
+	fi := &freezeInfo{Mode: f.Mode, PrecopyStart: jsonTime(f.PrecopyStart), PrecopyEnd: jsonTime(f.PrecopyEnd), Start: jsonTime(f.Start)}
+	if e := r.End(); e != nil {
+		fi.End, fi.PrecopyBytes, fi.RereadBytes, fi.ChangedBytes = jsonTime(e.FreezeEnd), e.PrecopyBytes, e.RereadBytes, e.ChangedBytes
+	}
+	return fi
 }
 
 // threadInfo is one thread; IP and SP are null when the thread has no
@@ -134,6 +160,7 @@ func newInfo(r *format.Reader) *archiveInfo {
 	for _, t := range r.Threads() {
 		x.Threads = append(x.Threads, newThreadInfo(t))
 	}
+	x.Freeze = newFreezeInfo(r)
 	x.addTotals(r)
 	for _, p := range r.Problems() {
 		x.Problems = append(x.Problems, infoProblem{regionRef(p.Region), p.Offset, p.Reason})
@@ -196,6 +223,9 @@ func regionRef(i int) *int {
 // incompleteReason says why r.Complete() is false.
 func incompleteReason(r *format.Reader) string {
 	var why []string
+	if s := r.Inconsistent(); s != "" {
+		why = append(why, s)
+	}
 	switch e := r.End(); {
 	case e == nil:
 		why = append(why, "no end record (the capture was cut off)")
@@ -236,6 +266,12 @@ func printInfo(w io.Writer, path string, r *format.Reader, x *archiveInfo) {
 		printMeta(row, r.Meta(), x)
 	}
 	printState(row, x)
+	if f := x.Freeze; f != nil && f.Mode == "precopy" {
+		row("freeze", "pre-copied %s while the process ran, then re-read %s under the freeze, of which %s had changed",
+			human(f.PrecopyBytes), human(f.RereadBytes), human(f.ChangedBytes))
+	} else if f != nil {
+		row("freeze", "%s: everything was read while the process was frozen", clean(f.Mode))
+	}
 	row("regions", "%d (%s)", x.Regions, regionStates(x.RegionStates))
 	row("bytes", "%s mapped: %s captured (%s data, %s zero), %s unreadable, %s not captured, %s in skipped regions",
 		human(x.Size), human(x.CapturedBytes), human(x.DataBytes), human(x.ZeroBytes), human(x.UnreadableBytes),
