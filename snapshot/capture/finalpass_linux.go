@@ -127,11 +127,11 @@ func (f *finalPass) runFrom(ctx context.Context, from int, total int64) bool {
 					full.Store(true)
 					return
 				}
-				f.s.opts.progress(PhaseFrozen, f.reread.Load(), total)
 			}
 		}()
 	}
 	wg.Wait()
+	f.s.opts.progress(PhaseFrozen, f.reread.Load(), total) // from this goroutine only, as Options promises
 	return full.Load()
 }
 
