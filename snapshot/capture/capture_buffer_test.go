@@ -101,7 +101,7 @@ func regionContent(t *testing.T, r *format.Reader, g *format.Region) string {
 // TestPageStore: the store hands out slabs up to its budget, then says
 // no; reset makes them available again; put reports contiguous pages.
 func TestPageStore(t *testing.T) {
-	st := newPageStore(2 * slabSize)
+	st := &pageStore{budget: 2 * slabSize}
 	defer st.release()
 	w := slabWriter{store: st}
 	page := make([]byte, 4096)

@@ -113,7 +113,7 @@ func (f *finalPass) runFrom(ctx context.Context, from int, total int64) bool {
 	next.Store(int64(from))
 	var full atomic.Bool
 	var wg sync.WaitGroup
-	for range max(2, runtime.GOMAXPROCS(0)) {
+	for range passWorkers() {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -265,6 +265,9 @@ func (w *passWorker) page(cur *fpCursor, addr uint64, b []byte, pc *piece, fi *i
 	}
 	return true
 }
+
+// passWorkers is how many goroutines read under the freeze: one per CPU.
+func passWorkers() int { return max(2, runtime.GOMAXPROCS(0)) }
 
 // outBuilder appends outcomes, merging each into the run before it when
 // they are of one kind and adjacent (and, for data, adjacent in the store).

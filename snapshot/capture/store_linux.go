@@ -22,8 +22,11 @@ type pageStore struct {
 	budget int64 // most bytes it may map
 }
 
+// newPageStore makes a store of at most budget bytes, and at least one slab
+// per final-pass worker: after a reset every worker gets a slab, so the
+// first unit handed out always fits and an overflowing pass makes progress.
 func newPageStore(budget int64) *pageStore {
-	return &pageStore{budget: max(budget, slabSize)}
+	return &pageStore{budget: max(budget, int64(passWorkers())*slabSize)}
 }
 
 // reserve maps and faults in slabs for n bytes now (before the freeze), up
