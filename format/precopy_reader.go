@@ -98,15 +98,26 @@ func (r *Reader) finishPrecopy() {
 		}
 		return
 	}
+	// Each pre-copy span shows in the final regions a few times at most (a
+	// region that split shows it twice); a hostile archive whose regions
+	// overlap could make every region show all of them. Bound the work.
+	budget := 4*len(r.pre.spans) + 1024
 	for _, g := range r.regions {
-		g.spans = r.resolveInherit(g.spans)
+		g.spans = r.resolveInherit(g.spans, &budget)
+		if budget < 0 {
+			r.problems = append(r.problems, corruptf(g.descOff, g.Desc.Index,
+				"as-pre-copied fills show the same pre-copy pages over and over: left unresolved (missing)"))
+			budget = 0
+		}
 	}
 }
 
 // resolveInherit replaces each PageInherit span by the pre-copy spans at
 // its addresses, clipped to it. Pages the pre-copy has no record of are
 // left as a gap, which reads as missing.
-func (r *Reader) resolveInherit(spans []Span) []Span {
+// Once budget (spans it may still make) runs out, inherit spans are
+// dropped: their pages read as missing.
+func (r *Reader) resolveInherit(spans []Span, budget *int) []Span {
 	var out []Span
 	for _, s := range spans {
 		if s.State != PageInherit || s.chunk {
@@ -115,10 +126,11 @@ func (r *Reader) resolveInherit(spans []Span) []Span {
 		}
 		pre := r.pre.spans
 		i := sort.Search(len(pre), func(i int) bool { return pre[i].End > s.Start })
-		for ; i < len(pre) && pre[i].Start < s.End; i++ {
+		for ; i < len(pre) && pre[i].Start < s.End && *budget >= 0; i++ {
 			p := pre[i]
 			p.Start, p.End = max(p.Start, s.Start), min(p.End, s.End)
 			out = append(out, p)
+			*budget--
 		}
 	}
 	return out

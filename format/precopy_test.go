@@ -225,3 +225,38 @@ func TestInheritOutsidePrecopy(t *testing.T) {
 		t.Error("an as-pre-copied fill of pages the pre-copy did not capture was taken")
 	}
 }
+
+// TestOverlappingInheritBounded: a hostile archive whose many final regions
+// all cover the same pre-copied pages with as-pre-copied fills opens with
+// bounded work and says so.
+func TestOverlappingInheritBounded(t *testing.T) {
+	var b bytes.Buffer
+	aw, err := NewWriter(&b, WriterOptions{PageSize: tps, ChunkSize: tps})
+	must(t, err)
+	must(t, aw.BeginPrecopy())
+	must(t, aw.BeginRegion(RegionDesc{Index: 0, Start: 0, End: 512 * tps}))
+	for i := range 512 { // 512 one-page chunks
+		must(t, aw.WriteData(uint64(i)*tps, v2Page(byte(i+1))))
+	}
+	must(t, aw.EndRegion(MethodVMReadv, ""))
+	must(t, aw.WriteFreeze(Freeze{}))
+	aw.nextRegion = 0
+	for i := range 2000 { // every final region is the same 512 pages
+		aw.nextRegion = i
+		must(t, aw.BeginRegion(RegionDesc{Index: i, Start: 0, End: 512 * tps}))
+		must(t, aw.WriteFill(0, 512*tps, PageInherit, 0))
+		must(t, aw.EndRegion(MethodVMReadv, ""))
+	}
+	must(t, aw.Close(End{Complete: true}))
+	r := open(t, b.Bytes())
+	spans := 0
+	for _, g := range r.Regions() {
+		spans += len(g.Spans())
+	}
+	if spans > 4*512+1024+2000*2 {
+		t.Errorf("%d spans from 2000 overlapping regions: unbounded", spans)
+	}
+	if r.Complete() || len(r.Problems()) == 0 {
+		t.Errorf("complete %v, problems %v: the overlap is not reported", r.Complete(), r.Problems())
+	}
+}
