@@ -48,6 +48,7 @@ type searchOpts struct {
 	wide        bool
 	ignoreCase  bool
 	region      int
+	regionGiven bool
 	path        string
 	context     int
 	max         int
@@ -64,7 +65,7 @@ func searchFlags(o *searchOpts, stdout io.Writer) *pflag.FlagSet {
 	fs.IntVar(&o.min, "min", search.DefaultMinString, "shortest string listed by --strings, in characters")
 	fs.BoolVar(&o.wide, "wide", false, "also UTF-16LE (with --string or --strings)")
 	fs.BoolVarP(&o.ignoreCase, "ignore-case", "i", false, "ASCII case folding (with --string or --regex)")
-	fs.IntVar(&o.region, "region", -1, "search only the region with index `N`")
+	fs.IntVar(&o.region, "region", 0, "search only the region with index `N`")
 	fs.StringVar(&o.path, "path", "", "search only regions whose path contains `TEXT`")
 	fs.IntVar(&o.context, "context", 16, "bytes shown on each side of a match (0-4096)")
 	fs.IntVar(&o.max, "max", 0, "stop after `N` matches (0: no limit)")
@@ -135,7 +136,8 @@ func (o *searchOpts) query(fs *pflag.FlagSet) (*search.Query, error) {
 			return nil, usagef("--%s does not apply to this search (run 'procsnap search --help')", c.flag)
 		}
 	}
-	if fs.Changed("region") && fs.Changed("path") {
+	o.regionGiven = fs.Changed("region")
+	if o.regionGiven && fs.Changed("path") {
 		return nil, usagef("give --region or --path, not both")
 	}
 	switch {
@@ -184,7 +186,7 @@ func (o *searchOpts) compile(fs *pflag.FlagSet) (*search.Query, error) {
 // regions are the regions --region or --path select (nil: all).
 func (o *searchOpts) regions(r *format.Reader) ([]*format.Region, error) {
 	switch {
-	case o.region >= 0:
+	case o.regionGiven:
 		g := r.Region(o.region)
 		if g == nil {
 			return nil, fmt.Errorf("the archive has no region %d (run 'procsnap list' for the regions)", o.region)
