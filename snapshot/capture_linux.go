@@ -82,7 +82,7 @@ func (c *capture) prepareBuffer() error {
 	}
 	size := chooseBuffer(c.opts.BufferSize, need, memAvailable(), int64(c.ps))
 	if c.buf, err = allocBuffer(size); err != nil {
-		return fmt.Errorf("allocate a %d MiB copy buffer: %w (lower it with --buffer)", size>>20, err)
+		return fmt.Errorf("allocate a copy buffer of %s: %w (lower it with --buffer)", sizeText(size), err)
 	}
 	c.res.BufferBytes = size
 	if c.opts.BufferSize == 0 {
@@ -155,7 +155,7 @@ func (c *capture) freeze(ctx context.Context) error {
 	f, err := ptrace.Freeze(fctx, c.pid, func() ([]int, error) { return c.pfs.Tasks(c.pid) })
 	if err != nil {
 		if ctx.Err() != nil {
-			return fmt.Errorf("interrupted while freezing PID %d (it was not left stopped): %w", c.pid, context.Cause(ctx))
+			return fmt.Errorf("%w while freezing PID %d (it was not left stopped)", context.Cause(ctx), c.pid)
 		}
 		return explainAttach(c.pfs, c.pid, err)
 	}

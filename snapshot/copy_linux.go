@@ -14,8 +14,9 @@ import (
 )
 
 // maxPiece is the most one read request copies: large enough that the
-// per-call cost vanishes, small enough to spread over the workers.
-const maxPiece = 8 << 20
+// per-call cost vanishes, small enough to spread over the workers. The copy
+// buffer is never smaller (MinBufferSize).
+const maxPiece = MinBufferSize
 
 // piece is one contiguous read of a region into the copy buffer.
 type piece struct {

@@ -14,11 +14,27 @@ type Options struct {
 	IncludeUnreadable bool         // also read regions without r permission, through /proc/PID/mem
 	Level             format.Level // compression level
 	ChunkSize         int          // archive chunk size; 0 = format.DefaultChunkSize
-	BufferSize        int64        // memory for the frozen-phase copy; 0 = sized from the target and MemAvailable
+	BufferSize        int64        // memory for the frozen-phase copy; 0 = sized from the target and MemAvailable; at least MinBufferSize
 	Note              string       // examiner's note, stored in the metadata
 	ToolVersion       string       // procsnap version, stored in the metadata
 	FreezeTimeout     time.Duration
 	Progress          func(Progress) // called from the capturing goroutine; may be nil
+}
+
+// MinBufferSize is the smallest copy buffer: the largest piece of a region
+// copied at once must fit. A smaller Options.BufferSize is raised to it.
+const MinBufferSize = 8 << 20
+
+// sizeText formats a byte count for a message: "1.5 GiB", "4096 B".
+func sizeText(n int64) string {
+	if n < 1024 {
+		return fmt.Sprintf("%d B", n)
+	}
+	v, unit := float64(n)/1024, 0
+	for ; v >= 1024 && unit < 5; unit++ {
+		v /= 1024
+	}
+	return fmt.Sprintf("%.1f %ciB", v, "KMGTPE"[unit])
 }
 
 // Progress reports how far a capture is.

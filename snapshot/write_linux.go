@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/procsnap/procsnap/format"
@@ -68,10 +69,21 @@ func (c *capture) why(ctx context.Context) func() string {
 		case c.cp.gone.Load():
 			return ErrTargetExited.Error()
 		case ctx.Err() != nil:
-			return "interrupted: " + context.Cause(ctx).Error()
+			return interruptReason(context.Cause(ctx))
 		}
 		return ""
 	}
+}
+
+// interruptReason says what interrupted a capture: the context's cause
+// ("interrupted by SIGINT" from procsnap), prefixed "interrupted: " unless
+// it says so already.
+func interruptReason(cause error) string {
+	msg := cause.Error()
+	if strings.HasPrefix(msg, "interrupted") {
+		return msg
+	}
+	return "interrupted: " + msg
 }
 
 // finish writes the last batch (after the thaw), the end record, index

@@ -105,6 +105,10 @@ func (o captureOpts) snapshotOptions() (snapshot.Options, error) {
 		if buffer, err = parseSize(o.buffer); err != nil {
 			return snapshot.Options{}, usagef("--buffer: %v", err)
 		}
+		if buffer < snapshot.MinBufferSize {
+			return snapshot.Options{}, usagef("--buffer %s: want at least %s (the largest piece of memory copied at once)",
+				o.buffer, human(snapshot.MinBufferSize))
+		}
 	}
 	if chunk > format.MaxChunkSize || chunk&(chunk-1) != 0 || chunk < 4096 {
 		return snapshot.Options{}, usagef("--chunk-size %s: want a power of two from 4KiB to 16MiB", o.chunk)
@@ -205,8 +209,8 @@ func printCaptureSummary(w io.Writer, r *snapshot.Result, name string) {
 	if !r.Complete {
 		state = "INCOMPLETE: " + r.Reason
 	}
-	fmt.Fprintf(w, "procsnap: PID %d, %d threads, %d regions: %s captured, %s unreadable, %s not captured (%s)\n",
-		r.PID, r.Threads, r.Regions, human(r.CapturedBytes), human(r.UnreadableBytes), human(r.NotCapturedBytes), state)
+	fmt.Fprintf(w, "procsnap: PID %d, %s, %s: %s captured, %s unreadable, %s not captured (%s)\n",
+		r.PID, plural(r.Threads, "thread"), plural(r.Regions, "region"), human(r.CapturedBytes), human(r.UnreadableBytes), human(r.NotCapturedBytes), state)
 	fmt.Fprintf(w, "procsnap: frozen for %s", r.Frozen.Round(time.Microsecond))
 	if r.Overflowed {
 		fmt.Fprintf(w, " (the %s copy buffer was too small: part was compressed while frozen; raise --buffer to shorten the freeze)", human(uint64(r.BufferBytes)))

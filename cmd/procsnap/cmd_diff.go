@@ -190,7 +190,7 @@ func printDiffRegion(w io.Writer, g *diff.Region, ps uint64) {
 		return
 	}
 	d := g.Desc()
-	fmt.Fprintf(w, "%-8s %#x-%#x %s %s\n", g.Status, d.Start, d.End, clean(d.Perms), clean(d.Path))
+	fmt.Fprintf(w, "%-8s %#x-%#x %s %s\n", g.Status, d.Start, d.End, clean(d.Perms), pathText(d.Path))
 	if g.Status != diff.Changed {
 		return
 	}
@@ -202,7 +202,7 @@ func printDiffRegion(w io.Writer, g *diff.Region, ps uint64) {
 		fmt.Fprintf(w, "         size %s -> %s (end %#x -> %#x)\n", human(o.Size()), human(d.Size()), o.End, d.End)
 	}
 	if g.Changes&diff.ChangePath != 0 {
-		fmt.Fprintf(w, "         path %s -> %s\n", clean(o.Path), clean(d.Path))
+		fmt.Fprintf(w, "         path %s -> %s\n", pathText(o.Path), pathText(d.Path))
 	}
 	if g.Changes&diff.ChangeMapping != 0 {
 		fmt.Fprintf(w, "         mapping offset %#x dev %02x:%02x inode %d -> offset %#x dev %02x:%02x inode %d\n",

@@ -119,7 +119,7 @@ func printList(w io.Writer, rows []listRegion) error {
 		d := x.desc
 		fmt.Fprintf(tw, "%d\t%x-%x\t%s\t%08x\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\n", x.Index,
 			d.Start, d.End, clean(d.Perms), d.Offset, x.Dev, d.Inode, human(x.Size), human(x.CapturedBytes),
-			human(x.ZeroBytes), human(x.UnreadableBytes), x.State, clean(d.Path))
+			human(x.ZeroBytes), human(x.UnreadableBytes), x.State, pathText(d.Path))
 	}
 	tw.Flush() // writes to b: cannot fail
 	printListNotes(&b, rows)

@@ -123,12 +123,32 @@ func newVerifyReport(r *format.Reader, res format.VerifyResult) *verifyReport {
 }
 
 func printVerify(w io.Writer, path string, v *verifyReport) {
-	if v.OK {
+	switch {
+	case v.OK:
 		fmt.Fprintf(w, "%s: OK: the SHA-256, every record checksum and every page and region hash of %d regions match; the capture is complete\n",
 			clean(path), v.RegionsChecked)
 		return
+	case len(v.Problems) == 0: // whole but cut short: an interrupted capture, a target that exited
+		fmt.Fprintf(w, "%s: INCOMPLETE, not damaged: every hash in %s matches, but the capture did not finish: %s\n",
+			clean(path), plural(v.RegionsChecked, "region"), clean(v.Incomplete))
+	default:
+		fmt.Fprintf(w, "%s: FAILED: %s in %s checked\n", clean(path), plural(len(v.Problems), "problem"), plural(v.RegionsChecked, "region"))
+		printVerifyProblems(w, v)
+		if !v.Complete {
+			fmt.Fprintf(w, "  incomplete: %s\n", clean(v.Incomplete))
+		}
 	}
-	fmt.Fprintf(w, "%s: FAILED: %d problem(s) in %d regions checked\n", clean(path), len(v.Problems), v.RegionsChecked)
+	if v.Recovered != "" {
+		fmt.Fprintf(w, "  read by scanning because: %s\n", clean(v.Recovered))
+	}
+	if len(v.Problems) == 0 {
+		fmt.Fprintf(w, "What it holds can be read (list, extract, diff); pages the capture did not reach are marked not captured.\n")
+		return
+	}
+	fmt.Fprintf(w, "Intact regions can still be read (list, extract, diff); damaged pages cannot be trusted.\n")
+}
+
+func printVerifyProblems(w io.Writer, v *verifyReport) {
 	for _, p := range v.Problems {
 		var at []string
 		if p.Region != nil {
@@ -141,13 +161,6 @@ func printVerify(w io.Writer, path string, v *verifyReport) {
 		where := strings.Join(at, ", ")
 		fmt.Fprintf(w, "  %s: %s\n", where, clean(stripCorruptPrefix(p.Problem, p.Offset)))
 	}
-	if !v.Complete {
-		fmt.Fprintf(w, "  incomplete: %s\n", clean(v.Incomplete))
-	}
-	if v.Recovered != "" {
-		fmt.Fprintf(w, "  read by scanning because: %s\n", clean(v.Recovered))
-	}
-	fmt.Fprintf(w, "Intact regions can still be read (list, extract, diff); damaged pages cannot be trusted.\n")
 }
 
 // stripCorruptPrefix drops the "corrupt archive at offset N (region R): "
