@@ -45,6 +45,9 @@ func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	defer r.Close()
+	if err := interrupted(ctx); err != nil {
+		return err
+	}
 	info := newInfo(r)
 	if o.json {
 		return writeJSON(stdout, info)

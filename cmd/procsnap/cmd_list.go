@@ -43,6 +43,9 @@ func runList(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	defer r.Close()
+	if err := interrupted(ctx); err != nil {
+		return err
+	}
 	rows := make([]listRegion, 0, len(r.Regions()))
 	for _, g := range r.Regions() {
 		rows = append(rows, newListRegion(r, g))

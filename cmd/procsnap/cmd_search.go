@@ -189,7 +189,7 @@ func (o *searchOpts) regions(r *format.Reader) ([]*format.Region, error) {
 	case o.regionGiven:
 		g := r.Region(o.region)
 		if g == nil {
-			return nil, fmt.Errorf("the archive has no region %d (run 'procsnap list' for the regions)", o.region)
+			return nil, &kindError{kindNotFound, fmt.Errorf("the archive has no region %d (run 'procsnap list' for the regions)", o.region)}
 		}
 		return []*format.Region{g}, nil
 	case o.path != "":
@@ -200,35 +200,52 @@ func (o *searchOpts) regions(r *format.Reader) ([]*format.Region, error) {
 			}
 		}
 		if len(out) == 0 {
-			return nil, fmt.Errorf("no region's path contains %q (run 'procsnap list' for the regions)", o.path)
+			return nil, &kindError{kindNotFound, fmt.Errorf("no region's path contains %q (run 'procsnap list' for the regions)", o.path)}
 		}
 		return out, nil
 	}
 	return nil, nil
 }
 
-// searchExit finishes the output and turns the outcome into grep's exit
-// codes: 0 found, 1 not found, 2 trouble; 128+signal when interrupted.
+// searchExit finishes the output (the JSON document carries the error
+// that ends the search, if any) and returns grep's exit codes: 0 found, 1
+// not found, 2 trouble; 128+signal when interrupted.
 func searchExit(ctx context.Context, stderr io.Writer, out *searchOutput, res search.Result, err error) error {
-	ferr := out.finish(res)
+	end := searchOutcome(ctx, res, err)
+	ferr := out.finish(res, end)
+	var se *signalError
+	switch {
+	case errors.As(context.Cause(ctx), &se):
+		return end
+	case errors.Is(err, syscall.EPIPE) || errors.Is(ferr, syscall.EPIPE):
+		return &codeError{code: 0} // the reader went away (e.g. | head): stop quietly
+	case err == nil && ferr != nil:
+		return &codeError{code: 2, err: fmt.Errorf("write output: %w", ferr)}
+	}
+	if err == nil {
+		for _, p := range res.Problems {
+			fmt.Fprintf(stderr, "procsnap search: %v\n", p)
+		}
+	}
+	if end == nil {
+		return nil
+	}
+	return end
+}
+
+// searchOutcome is how the search ended: nil (found), 1 not found, 2
+// trouble, 128+signal.
+func searchOutcome(ctx context.Context, res search.Result, err error) *codeError {
 	var se *signalError
 	switch {
 	case errors.As(context.Cause(ctx), &se):
 		return &codeError{code: 128 + int(se.sig), err: se}
-	case errors.Is(err, syscall.EPIPE) || errors.Is(ferr, syscall.EPIPE):
-		return &codeError{code: 0} // the reader went away (e.g. | head): stop quietly
 	case err != nil:
 		return &codeError{code: 2, err: err}
-	case ferr != nil:
-		return &codeError{code: 2, err: fmt.Errorf("write output: %w", ferr)}
-	}
-	for _, p := range res.Problems {
-		fmt.Fprintf(stderr, "procsnap search: %v\n", p)
-	}
-	if len(res.Problems) > 0 {
-		return &codeError{code: 2, err: fmt.Errorf("%d damaged chunk(s) could not be searched (run 'procsnap verify')", len(res.Problems))}
-	}
-	if res.Matches == 0 {
+	case len(res.Problems) > 0:
+		err := fmt.Errorf("%d damaged chunk(s) could not be searched (run 'procsnap verify')", len(res.Problems))
+		return &codeError{code: 2, err: &kindError{kind: kindCorrupt, err: err}}
+	case res.Matches == 0:
 		return &codeError{code: 1}
 	}
 	return nil

@@ -74,12 +74,12 @@ func verifyArchive(ctx context.Context, r *format.Reader) (format.VerifyResult, 
 	go func() { done <- r.Verify(ctx) }()
 	select {
 	case res := <-done:
-		if err := ctx.Err(); err != nil {
-			return res, fmt.Errorf("verification interrupted (%v): nothing is known about the archive", err)
+		if ctx.Err() != nil {
+			return res, fmt.Errorf("%w: verification stopped, nothing is known about the archive", context.Cause(ctx))
 		}
 		return res, nil
 	case <-ctx.Done():
-		return format.VerifyResult{}, fmt.Errorf("verification interrupted (%v): nothing is known about the archive", ctx.Err())
+		return format.VerifyResult{}, fmt.Errorf("%w: verification stopped, nothing is known about the archive", context.Cause(ctx))
 	}
 }
 

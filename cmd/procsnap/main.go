@@ -10,6 +10,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/spf13/pflag"
 )
 
 // version is stamped by the Makefile from git (-ldflags -X main.version=...).
@@ -23,22 +25,32 @@ const (
 	exitIncomplete = 3
 )
 
-// verb is one subcommand: its one-line summary and its entry point.
+// verb is one subcommand: its one-line summary, its entry point and its
+// flags (a fresh set, for main to tell whether --json was asked for).
 type verb struct {
 	summary string
 	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+	flags   func(stdout io.Writer) *pflag.FlagSet
 }
 
 func verbs() map[string]verb {
 	return map[string]verb{
-		"capture":     {"freeze a live process and write its memory to an archive", runCapture},
-		"info":        {"show an archive's metadata, threads and totals", runInfo},
-		"list":        {"list an archive's regions", runList},
-		"verify":      {"recompute every hash in an archive", runVerify},
-		"extract":     {"write the bytes of one region (or a range of it)", runExtract},
-		"diff":        {"compare two snapshots of a process page by page", runDiff},
-		"search":      {"find bytes, strings or patterns by virtual address", runSearch},
-		"export-core": {"write an ELF core file that gdb opens", runExportCore},
+		"capture": {"freeze a live process and write its memory to an archive", runCapture,
+			func(w io.Writer) *pflag.FlagSet { return captureFlags(new(captureOpts), w) }},
+		"info": {"show an archive's metadata, threads and totals", runInfo,
+			func(w io.Writer) *pflag.FlagSet { return infoFlags(new(infoOpts), w) }},
+		"list": {"list an archive's regions", runList,
+			func(w io.Writer) *pflag.FlagSet { return listFlags(new(listOpts), w) }},
+		"verify": {"recompute every hash in an archive", runVerify,
+			func(w io.Writer) *pflag.FlagSet { return verifyFlags(new(verifyOpts), w) }},
+		"extract": {"write the bytes of one region (or a range of it)", runExtract,
+			func(w io.Writer) *pflag.FlagSet { return extractFlags(new(extractOpts), w) }},
+		"diff": {"compare two snapshots of a process page by page", runDiff,
+			func(w io.Writer) *pflag.FlagSet { return diffFlags(new(diffOpts), w) }},
+		"search": {"find bytes, strings or patterns by virtual address", runSearch,
+			func(w io.Writer) *pflag.FlagSet { return searchFlags(new(searchOpts), w) }},
+		"export-core": {"write an ELF core file that gdb opens", runExportCore,
+			func(w io.Writer) *pflag.FlagSet { return exportCoreFlags(new(exportCoreOpts), w) }},
 	}
 }
 
@@ -104,34 +116,56 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	v, ok := verbs()[args[0]]
 	if !ok {
-		fmt.Fprintf(stderr, "procsnap: unknown verb %q (run 'procsnap --help' for the list)\n", args[0])
-		return exitUsage
+		err := usagef("unknown verb %q (run 'procsnap --help' for the list)", args[0])
+		return exitCode(&jsonStdout{w: stdout, on: jsonFlagGiven(args)}, stderr, "", err)
 	}
-	err := v.run(ctx, args[1:], stdout, stderr)
-	return exitCode(stderr, args[0], err)
+	out := &jsonStdout{w: stdout, on: wantsJSON(v, args[1:])}
+	var w io.Writer = stdout
+	if out.on {
+		w = out // the verbs see their own stdout, unless a JSON error may have to follow
+	}
+	err := v.run(ctx, args[1:], w, stderr)
+	return exitCode(out, stderr, args[0], err)
 }
 
-// exitCode is the one place that maps an error to a process exit code.
-func exitCode(stderr io.Writer, name string, err error) int {
+// exitCode is the one place that maps an error to a process exit code. It
+// prints the error on stderr and, with --json, as a JSON error document on
+// stdout when the verb wrote no document of its own.
+func exitCode(stdout *jsonStdout, stderr io.Writer, name string, err error) int {
 	var ue *usageError
 	var ce *codeError
+	code, shown := exitFailure, err
 	switch {
 	case err == nil:
 		return exitOK
 	case errors.Is(err, errHelp):
 		return exitOK
 	case errors.As(err, &ue):
-		fmt.Fprintf(stderr, "procsnap %s: %v\n", name, ue.err)
-		return exitUsage
+		code, shown = exitUsage, ue.err
 	case errors.As(err, &ce):
-		if ce.err != nil {
-			fmt.Fprintf(stderr, "procsnap %s: %v\n", name, ce.err)
-		}
-		return ce.code
-	default:
-		fmt.Fprintf(stderr, "procsnap %s: %v\n", name, err)
-		return exitFailure
+		code, shown = ce.code, ce.err
 	}
+	if shown != nil {
+		prefix := "procsnap"
+		if name != "" {
+			prefix += " " + name
+		}
+		fmt.Fprintf(stderr, "%s: %v\n", prefix, shown)
+	}
+	if code != exitOK {
+		stdout.writeError(err, code)
+	}
+	return code
+}
+
+// interrupted returns the exit for a verb that stops between steps after
+// SIGINT or SIGTERM (128+signal), or nil when it may go on.
+func interrupted(ctx context.Context) error {
+	var se *signalError
+	if errors.As(context.Cause(ctx), &se) {
+		return &codeError{code: 128 + int(se.sig), err: se}
+	}
+	return nil
 }
 
 // errHelp is returned by a verb that printed its help on request.
