@@ -63,6 +63,7 @@ func runCapture(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
+	o.raiseBuffer(&opts, stderr)
 	if !o.quiet && !o.noProgress && isTerminal(stderr) {
 		opts.Progress = newProgressBar(stderr)
 	}
@@ -105,16 +106,25 @@ func (o captureOpts) snapshotOptions() (snapshot.Options, error) {
 		if buffer, err = parseSize(o.buffer); err != nil {
 			return snapshot.Options{}, usagef("--buffer: %v", err)
 		}
-		if buffer < snapshot.MinBufferSize {
-			return snapshot.Options{}, usagef("--buffer %s: want at least %s (the largest piece of memory copied at once)",
-				o.buffer, human(snapshot.MinBufferSize))
-		}
 	}
 	if chunk > format.MaxChunkSize || chunk&(chunk-1) != 0 || chunk < 4096 {
 		return snapshot.Options{}, usagef("--chunk-size %s: want a power of two from 4KiB to 16MiB", o.chunk)
 	}
 	return snapshot.Options{IncludeUnreadable: o.includeUnreadable, Level: lvl, ChunkSize: int(chunk),
 		BufferSize: buffer, Note: o.note, ToolVersion: version}, nil
+}
+
+// raiseBuffer raises a --buffer below the smallest copy buffer to it, and
+// says so.
+func (o captureOpts) raiseBuffer(opts *snapshot.Options, stderr io.Writer) {
+	if o.buffer == "" || opts.BufferSize >= snapshot.MinBufferSize {
+		return
+	}
+	if !o.quiet {
+		fmt.Fprintf(stderr, "procsnap capture: --buffer %s raised to %s, the smallest copy buffer (the largest piece of memory copied at once)\n",
+			o.buffer, human(snapshot.MinBufferSize))
+	}
+	opts.BufferSize = snapshot.MinBufferSize
 }
 
 // captureOutput is where an archive goes: a file or stdout.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"io"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -91,8 +92,31 @@ func TestWordsProgressUnit(t *testing.T) {
 }
 
 func TestWordsBufferMinimum(t *testing.T) {
-	code, _, stderr := offRun("capture", "--buffer", "1", "-o", filepath.Join(t.TempDir(), "x.psnap"), "1")
-	if code != exitUsage || !strings.Contains(stderr, "at least 8.0 MiB") {
-		t.Errorf("--buffer 1: exit %d, stderr %q; want a usage error naming the 8 MiB minimum", code, stderr)
+	for _, c := range []struct {
+		flags []string
+		want  int64
+		note  bool
+	}{
+		{[]string{"--buffer", "1"}, snapshot.MinBufferSize, true},
+		{[]string{"--buffer", "0"}, snapshot.MinBufferSize, true},
+		{[]string{"--buffer", "1", "-q"}, snapshot.MinBufferSize, false},
+		{[]string{"--buffer", "64MiB"}, 64 << 20, false},
+		{nil, 0, false},
+	} {
+		var o captureOpts
+		fs := captureFlags(&o, io.Discard)
+		if err := fs.Parse(c.flags); err != nil {
+			t.Fatal(err)
+		}
+		opts, err := o.snapshotOptions()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var stderr bytes.Buffer
+		o.raiseBuffer(&opts, &stderr)
+		said := strings.Contains(stderr.String(), "raised to 8.0 MiB")
+		if opts.BufferSize != c.want || said != c.note {
+			t.Errorf("%v: buffer %d, stderr %q; want %d, a note %v", c.flags, opts.BufferSize, stderr.String(), c.want, c.note)
+		}
 	}
 }
