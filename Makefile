@@ -1,7 +1,9 @@
 # procsnap build, test and benchmark entry points. See README.md.
 GO        ?= go
-VERSION   := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS   := -s -w -X main.version=$(VERSION)
+# VERSION: the semantic version from the latest vX.Y.Z tag plus the commit
+# (scripts/version.sh says how; docs/CLI.md, "Versions and releases").
+VERSION   ?= $(shell sh scripts/version.sh)
+LDFLAGS   := -s -w -X main.stamped=$(VERSION)
 PREFIX    ?= /usr/local
 FUZZTIME  ?= 60s
 BENCH_SIZE ?= 2GiB
@@ -54,7 +56,7 @@ ifneq ($(BENCH_QUICK),1)
 endif
 
 install: build
-	install -m 0755 procsnap $(DESTDIR)$(PREFIX)/bin/procsnap
+	install -D -m 0755 procsnap $(DESTDIR)$(PREFIX)/bin/procsnap
 
 # demo builds procsnap and the bundled demo target, captures the target and
 # lists the archive.

@@ -25,6 +25,11 @@ pages (slower: both archives are decompressed and every page hash checked).
 Unreadable and not-captured pages have no contents to compare: a change of
 state (or of errno) counts as a change, two such pages in one state do not.
 
+With --json: {"summary": {"unchanged", "changed", "added", "removed",
+"changed_pages", "page_size", "strict"}, "regions": [{"status", "start", "end",
+"perms", "path", "reasons", "changed": [{"start", "end"}], ...}]}; on trouble
+{"error": {"message", "kind"}, "exit": 2}.
+
 Exit codes (as diff(1)): 0 no differences, 1 differences, 2 trouble (usage, an
 unreadable or damaged archive).
 `
@@ -33,7 +38,7 @@ type diffOpts struct{ json, strict bool }
 
 func diffFlags(o *diffOpts, stdout io.Writer) *pflag.FlagSet {
 	fs := newFlagSet("diff", diffUsage, stdout)
-	fs.BoolVar(&o.json, "json", false, "JSON output (documented in docs/CLI.md)")
+	fs.BoolVar(&o.json, "json", false, "JSON output")
 	fs.BoolVar(&o.strict, "strict", false, "also compare the bytes of pages whose hashes are equal")
 	return fs
 }

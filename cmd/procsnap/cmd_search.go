@@ -34,8 +34,15 @@ Only captured bytes are searched: zero, unreadable and not-captured pages are
 skipped and no match spans one of them, or two regions. --string and --hex
 report every occurrence, overlapping ones too; --regex matches do not overlap.
 
+With --json: {"matches": [{"address", "region", "path", "perms", "offset",
+"length", "encoding", "context_hex", "context_text", ...}], "count",
+"max_reached", "problems"}, with "error" and "exit" after them when the search
+ends in trouble; {"error": {"message", "kind"}, "exit": N} when it cannot start.
+
 Exit codes: 0 found, 1 not found, 2 trouble (bad usage, an archive that cannot
-be read, damaged chunks that were skipped: their matches are still printed).
+be read, a --region or --path that selects nothing, damaged chunks that were
+skipped: their matches are still printed), 130/143 interrupted by
+SIGINT/SIGTERM.
 `
 
 type searchOpts struct {
@@ -57,7 +64,7 @@ type searchOpts struct {
 
 func searchFlags(o *searchOpts, stdout io.Writer) *pflag.FlagSet {
 	fs := newFlagSet("search", searchUsage, stdout)
-	fs.BoolVar(&o.json, "json", false, "JSON output (documented in docs/CLI.md)")
+	fs.BoolVar(&o.json, "json", false, "JSON output")
 	fs.StringVar(&o.text, "string", "", "search for `TEXT`")
 	fs.StringVar(&o.hex, "hex", "", "search for the bytes `HEX`")
 	fs.StringVar(&o.regex, "regex", "", "search for the regular expression `RE`")

@@ -17,17 +17,24 @@ const verifyUsage = `Usage: procsnap verify [--json] ARCHIVE
 Recompute every hash in the archive: the SHA-256 of the whole file against
 its trailer, every record checksum, every page hash of every chunk (each chunk
 is decompressed), and every region's hash and byte counts against its footer.
-Each problem names its region and archive offset.
+Each problem names its region and archive offset. An archive that is whole
+but was cut short (an interrupted capture, a target that exited) is reported
+INCOMPLETE, not damaged; it fails all the same.
 
-Exit codes: 0 intact and complete, 1 damaged or incomplete, 2 usage or the
-archive cannot be read at all.
+With --json: {"ok", "complete", "incomplete_reason", "recovered_reason",
+"digest_checked", "regions_checked", "problems": [{"region", "start", "end",
+"perms", "path", "offset", "problem"}]}; when the archive cannot be opened,
+{"error": {"message", "kind"}, "exit": N}.
+
+Exit codes: 0 intact and complete, 1 damaged or incomplete (also: not a
+procsnap archive), 2 usage, a file that cannot be read, or interrupted.
 `
 
 type verifyOpts struct{ json bool }
 
 func verifyFlags(o *verifyOpts, stdout io.Writer) *pflag.FlagSet {
 	fs := newFlagSet("verify", verifyUsage, stdout)
-	fs.BoolVar(&o.json, "json", false, "JSON output (documented in docs/CLI.md)")
+	fs.BoolVar(&o.json, "json", false, "JSON output")
 	return fs
 }
 

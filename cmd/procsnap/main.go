@@ -14,8 +14,13 @@ import (
 	"github.com/spf13/pflag"
 )
 
-// version is stamped by the Makefile from git (-ldflags -X main.version=...).
-var version = "dev"
+// stamped is the version `make build` stamps from git
+// (-ldflags -X main.stamped=..., scripts/version.sh); version is what
+// procsnap reports and stores in archives.
+var (
+	stamped string
+	version = buildVersion(stamped)
+)
 
 // Exit codes shared by every verb; see docs/CLI.md.
 const (
@@ -25,49 +30,46 @@ const (
 	exitIncomplete = 3
 )
 
-// verb is one subcommand: its one-line summary, its entry point and its
-// flags (a fresh set, for main to tell whether --json was asked for).
+// verb is one subcommand: its one-line summary, its exit codes (for
+// procsnap --help), its entry point and its flags (a fresh set, for main to
+// tell whether --json was asked for).
 type verb struct {
-	summary string
-	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) error
-	flags   func(stdout io.Writer) *pflag.FlagSet
+	summary, exits string
+	run            func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+	flags          func(stdout io.Writer) *pflag.FlagSet
 }
 
 func verbs() map[string]verb {
 	return map[string]verb{
-		"capture": {"freeze a live process and write its memory to an archive", runCapture,
+		"capture": {"freeze a live process and write its memory to an archive",
+			"0 complete, 1 failure, 2 usage, 3 written but incomplete (the target exited)", runCapture,
 			func(w io.Writer) *pflag.FlagSet { return captureFlags(new(captureOpts), w) }},
-		"info": {"show an archive's metadata, threads and totals", runInfo,
+		"info": {"show an archive's metadata, threads and totals",
+			"0 shown, 1 the archive cannot be read, 2 usage", runInfo,
 			func(w io.Writer) *pflag.FlagSet { return infoFlags(new(infoOpts), w) }},
-		"list": {"list an archive's regions", runList,
+		"list": {"list an archive's regions",
+			"0 listed, 1 the archive cannot be read, 2 usage", runList,
 			func(w io.Writer) *pflag.FlagSet { return listFlags(new(listOpts), w) }},
-		"verify": {"recompute every hash in an archive", runVerify,
+		"verify": {"recompute every hash in an archive",
+			"0 intact and complete, 1 damaged or incomplete, 2 usage or unreadable", runVerify,
 			func(w io.Writer) *pflag.FlagSet { return verifyFlags(new(verifyOpts), w) }},
-		"extract": {"write the bytes of one region (or a range of it)", runExtract,
+		"extract": {"write the bytes of one region (or a range of it)",
+			"0 written, 1 failure or damaged pages, 2 usage", runExtract,
 			func(w io.Writer) *pflag.FlagSet { return extractFlags(new(extractOpts), w) }},
-		"diff": {"compare two snapshots of a process page by page", runDiff,
+		"diff": {"compare two snapshots of a process page by page",
+			"0 no differences, 1 differences, 2 trouble", runDiff,
 			func(w io.Writer) *pflag.FlagSet { return diffFlags(new(diffOpts), w) }},
-		"search": {"find bytes, strings or patterns by virtual address", runSearch,
+		"search": {"find bytes, strings or patterns by virtual address",
+			"0 found, 1 not found, 2 trouble", runSearch,
 			func(w io.Writer) *pflag.FlagSet { return searchFlags(new(searchOpts), w) }},
-		"export-core": {"write an ELF core file that gdb opens", runExportCore,
+		"export-core": {"write an ELF core file that gdb opens",
+			"0 written, 1 failure, 2 usage", runExportCore,
 			func(w io.Writer) *pflag.FlagSet { return exportCoreFlags(new(exportCoreOpts), w) }},
 	}
 }
 
 // verbOrder is the order verbs are listed in the help text.
 var verbOrder = []string{"capture", "info", "list", "verify", "extract", "diff", "search", "export-core"}
-
-func usage(w io.Writer) {
-	fmt.Fprintf(w, "procsnap %s: snapshot a live Linux process's memory into a verified archive\n\n", version)
-	fmt.Fprintf(w, "Usage: procsnap VERB [flags] ARGS\n\nVerbs:\n")
-	vs := verbs()
-	for _, name := range verbOrder {
-		if v, ok := vs[name]; ok {
-			fmt.Fprintf(w, "  %-12s %s\n", name, v.summary)
-		}
-	}
-	fmt.Fprintf(w, "\nRun 'procsnap VERB --help' for a verb's flags. Exit codes: docs/CLI.md.\n")
-}
 
 func main() {
 	// A write to a closed pipe must be an EPIPE error that procsnap handles
@@ -107,9 +109,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	switch args[0] {
-	case "-h", "--help", "help":
+	case "-h", "--help":
 		usage(stdout)
 		return exitOK
+	case "help":
+		return exitCode(&jsonStdout{w: stdout}, stderr, "help", runHelp(ctx, args[1:], stdout, stderr))
 	case "-V", "--version", "version":
 		fmt.Fprintf(stdout, "procsnap %s\n", version)
 		return exitOK
