@@ -132,7 +132,7 @@ func TestMakeInstallVersion(t *testing.T) {
 			git(t, dir, "tag", c.tag)
 		}
 		os.RemoveAll(dest)
-		code, stdout, stderr := runMake(t, dir, nil, "install", "DESTDIR="+dest)
+		code, stdout, stderr := runMake(t, dir, nil, "GO="+goTool(), "install", "DESTDIR="+dest)
 		if code != 0 {
 			t.Fatalf("make install DESTDIR=%s: exit %d\n%s%s", dest, code, stdout, stderr)
 		}
