@@ -92,6 +92,19 @@ func runCapture(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	return captureExit(err)
 }
 
+// raiseBuffer raises a --buffer below the smallest copy buffer to it, and
+// says so.
+func (o captureOpts) raiseBuffer(opts *snapshot.Options, stderr io.Writer) {
+	if o.buffer == "" || opts.BufferSize >= snapshot.MinBufferSize {
+		return
+	}
+	if !o.quiet {
+		fmt.Fprintf(stderr, "procsnap capture: --buffer %s raised to %s, the smallest copy buffer (the largest piece of memory copied at once)\n",
+			o.buffer, human(snapshot.MinBufferSize))
+	}
+	opts.BufferSize = snapshot.MinBufferSize
+}
+
 func (o captureOpts) snapshotOptions() (snapshot.Options, error) {
 	lvl, err := format.ParseLevel(o.level)
 	if err != nil {
@@ -112,19 +125,6 @@ func (o captureOpts) snapshotOptions() (snapshot.Options, error) {
 	}
 	return snapshot.Options{IncludeUnreadable: o.includeUnreadable, Level: lvl, ChunkSize: int(chunk),
 		BufferSize: buffer, Note: o.note, ToolVersion: version}, nil
-}
-
-// raiseBuffer raises a --buffer below the smallest copy buffer to it, and
-// says so.
-func (o captureOpts) raiseBuffer(opts *snapshot.Options, stderr io.Writer) {
-	if o.buffer == "" || opts.BufferSize >= snapshot.MinBufferSize {
-		return
-	}
-	if !o.quiet {
-		fmt.Fprintf(stderr, "procsnap capture: --buffer %s raised to %s, the smallest copy buffer (the largest piece of memory copied at once)\n",
-			o.buffer, human(snapshot.MinBufferSize))
-	}
-	opts.BufferSize = snapshot.MinBufferSize
 }
 
 // captureOutput is where an archive goes: a file or stdout.
