@@ -130,6 +130,10 @@ func (c *capture) finish(ctx context.Context, aw *format.Writer, plans []regionP
 		return r, &IncompleteError{Reason: reason, Cause: err}
 	case err != nil:
 		return r, err
+	case end.Complete:
+		// A signal or the target's exit after the last why(): the archive
+		// was closed complete, and says so.
+		return r, nil
 	case c.cp.gone.Load():
 		return r, &IncompleteError{Reason: reason, Cause: ErrTargetExited}
 	case ctx.Err() != nil:
