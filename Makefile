@@ -1,7 +1,9 @@
 # procsnap build, test and benchmark entry points. See README.md.
 GO        ?= go
-VERSION   := $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS   := -s -w -X main.version=$(VERSION)
+# VERSION: the semantic version from the latest vX.Y.Z tag plus the commit
+# (scripts/version.sh says how; docs/CLI.md, "Versions and releases").
+VERSION   ?= $(shell sh scripts/version.sh)
+LDFLAGS   := -s -w -X main.stamped=$(VERSION)
 PREFIX    ?= /usr/local
 FUZZTIME  ?= 60s
 BENCH_SIZE ?= 2GiB
@@ -54,19 +56,16 @@ ifneq ($(BENCH_QUICK),1)
 endif
 
 install: build
-	install -m 0755 procsnap $(DESTDIR)$(PREFIX)/bin/procsnap
+	install -D -m 0755 procsnap $(DESTDIR)$(PREFIX)/bin/procsnap
 
 # demo builds procsnap and the bundled demo target, captures the target and
-# lists the archive.
+# shows the archive, step by step (scripts/demo.sh), in a private temporary
+# directory that it removes.
 demo: build
-	@set -e; $(GO) build -o testdata/demo/demo ./testdata/demo; \
-	testdata/demo/demo > /tmp/procsnap-demo.pid & \
-	sleep 1; pid=$$(cat /tmp/procsnap-demo.pid); \
-	trap 'kill $$pid 2>/dev/null' EXIT; \
-	./procsnap capture --force -o demo.psnap $$pid; \
-	./procsnap list demo.psnap | head -20; \
-	./procsnap verify demo.psnap; \
-	./procsnap search --string 'quick brown fox' demo.psnap
+	@GO='$(GO)' sh scripts/demo.sh ./procsnap
 
+# clean also removes what an interrupted demo of this user left in TMPDIR
+# (and the files older demos left in the tree and in /tmp).
 clean:
 	rm -f procsnap demo.psnap testdata/demo/demo
+	@find "$${TMPDIR:-/tmp}" -maxdepth 1 -name 'procsnap-demo.*' -user "$$(id -u)" -exec rm -rf {} + 2>/dev/null || true

@@ -71,6 +71,7 @@ func runCapture(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
+	o.raiseBuffer(&opts, stderr)
 	if !o.quiet && !o.noProgress && isTerminal(stderr) {
 		opts.Progress = newProgressBar(stderr)
 	}
@@ -97,6 +98,19 @@ func runCapture(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 	}
 	return captureExit(err)
+}
+
+// raiseBuffer raises a --buffer below the smallest page store to it, and
+// says so.
+func (o captureOpts) raiseBuffer(opts *capture.Options, stderr io.Writer) {
+	if o.buffer == "" || opts.BufferSize >= capture.MinBufferSize {
+		return
+	}
+	if !o.quiet {
+		fmt.Fprintf(stderr, "procsnap capture: --buffer %s raised to %s, the smallest store for pages kept under the freeze (a slab per core)\n",
+			o.buffer, human(capture.MinBufferSize))
+	}
+	opts.BufferSize = capture.MinBufferSize
 }
 
 func (o captureOpts) snapshotOptions() (capture.Options, error) {
@@ -217,8 +231,8 @@ func printCaptureSummary(w io.Writer, r *capture.Result, name string) {
 	if !r.Complete {
 		state = "INCOMPLETE: " + r.Reason
 	}
-	fmt.Fprintf(w, "procsnap: PID %d, %d threads, %d regions: %s captured, %s unreadable, %s not captured (%s)\n",
-		r.PID, r.Threads, r.Regions, human(r.CapturedBytes), human(r.UnreadableBytes), human(r.NotCapturedBytes), state)
+	fmt.Fprintf(w, "procsnap: PID %d, %s, %s: %s captured, %s unreadable, %s not captured (%s)\n",
+		r.PID, plural(r.Threads, "thread"), plural(r.Regions, "region"), human(r.CapturedBytes), human(r.UnreadableBytes), human(r.NotCapturedBytes), state)
 	fmt.Fprintf(w, "procsnap: frozen for %s", r.Frozen.Round(time.Microsecond))
 	if r.Mode == capture.ModePrecopy && r.Frozen > 0 {
 		fmt.Fprintf(w, " (pre-copied %s while it ran; re-read %s under the freeze, of which %s had changed)",

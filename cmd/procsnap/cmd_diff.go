@@ -25,6 +25,11 @@ pages (slower: both archives are decompressed and every page hash checked).
 Unreadable and not-captured pages have no contents to compare: a change of
 state (or of errno) counts as a change, two such pages in one state do not.
 
+With --json: {"summary": {"unchanged", "changed", "added", "removed",
+"changed_pages", "page_size", "strict"}, "regions": [{"status", "start", "end",
+"perms", "path", "reasons", "changed": [{"start", "end"}], ...}]}; on trouble
+{"error": {"message", "kind"}, "exit": 2}.
+
 Exit codes (as diff(1)): 0 no differences, 1 differences, 2 trouble (usage, an
 unreadable or damaged archive).
 `
@@ -33,7 +38,7 @@ type diffOpts struct{ json, strict bool }
 
 func diffFlags(o *diffOpts, stdout io.Writer) *pflag.FlagSet {
 	fs := newFlagSet("diff", diffUsage, stdout)
-	fs.BoolVar(&o.json, "json", false, "JSON output (documented in docs/CLI.md)")
+	fs.BoolVar(&o.json, "json", false, "JSON output")
 	fs.BoolVar(&o.strict, "strict", false, "also compare the bytes of pages whose hashes are equal")
 	return fs
 }
@@ -190,7 +195,7 @@ func printDiffRegion(w io.Writer, g *diff.Region, ps uint64) {
 		return
 	}
 	d := g.Desc()
-	fmt.Fprintf(w, "%-8s %#x-%#x %s %s\n", g.Status, d.Start, d.End, clean(d.Perms), clean(d.Path))
+	fmt.Fprintf(w, "%-8s %#x-%#x %s %s\n", g.Status, d.Start, d.End, clean(d.Perms), pathText(d.Path))
 	if g.Status != diff.Changed {
 		return
 	}
@@ -202,7 +207,7 @@ func printDiffRegion(w io.Writer, g *diff.Region, ps uint64) {
 		fmt.Fprintf(w, "         size %s -> %s (end %#x -> %#x)\n", human(o.Size()), human(d.Size()), o.End, d.End)
 	}
 	if g.Changes&diff.ChangePath != 0 {
-		fmt.Fprintf(w, "         path %s -> %s\n", clean(o.Path), clean(d.Path))
+		fmt.Fprintf(w, "         path %s -> %s\n", pathText(o.Path), pathText(d.Path))
 	}
 	if g.Changes&diff.ChangeMapping != 0 {
 		fmt.Fprintf(w, "         mapping offset %#x dev %02x:%02x inode %d -> offset %#x dev %02x:%02x inode %d\n",

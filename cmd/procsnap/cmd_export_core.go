@@ -116,8 +116,8 @@ func exportCoreExit(ctx context.Context, err error) error {
 }
 
 func printCoreSummary(w io.Writer, s elfcore.Summary, name, exe string) {
-	fmt.Fprintf(w, "procsnap: %d threads, %d segments: %s of memory in the file, %s not (read as zeros); core %s\n",
-		s.Threads, s.Segments, human(s.FileBytes), human(s.HoleBytes), human(uint64(s.Size)))
+	fmt.Fprintf(w, "procsnap: %s, %s: %s of memory in the file, %s not (read as zeros); core %s\n",
+		plural(s.Threads, "thread"), plural(s.Segments, "segment"), human(s.FileBytes), human(s.HoleBytes), human(uint64(s.Size)))
 	if name == "-" {
 		return
 	}

@@ -16,21 +16,32 @@ import (
 	"github.com/spf13/pflag"
 )
 
-const infoUsage = `Usage: procsnap info [--json] ARCHIVE
+const infoUsage = `Usage: procsnap info [--json] [--environ] ARCHIVE
 
 Show what an archive holds: the capture metadata (process, command line,
-executable, host, times), whether the capture completed, whether the archive
-was read by scanning instead of through its index (and why), every thread with
-its instruction and stack pointers, and the totals over all regions.
+executable, working directory, root, host, times), whether the capture
+completed, whether the archive was read by scanning instead of through its
+index (and why), every thread with its instruction and stack pointers, and the
+totals over all regions. Offline: no chunk is decompressed.
 
-Exit codes: 0 shown, 1 the archive cannot be read, 2 usage.
+The target's environment is stored in the archive too. It often holds
+secrets (tokens, passwords), so info only counts its variables unless
+--environ asks for them.
+
+Text from the archive is escaped (\x1b, \u202e): it cannot drive the terminal.
+With --json: one object (addresses as "0x..." strings; "environ" only with
+--environ); on failure {"error": {"message", "kind"}, "exit": N}.
+
+Exit codes: 0 shown (also for an incomplete archive: verify judges), 1 the
+archive cannot be read, 2 usage, 130/143 interrupted by SIGINT/SIGTERM.
 `
 
-type infoOpts struct{ json bool }
+type infoOpts struct{ json, environ bool }
 
 func infoFlags(o *infoOpts, stdout io.Writer) *pflag.FlagSet {
 	fs := newFlagSet("info", infoUsage, stdout)
-	fs.BoolVar(&o.json, "json", false, "JSON output (documented in docs/CLI.md)")
+	fs.BoolVar(&o.json, "json", false, "JSON output")
+	fs.BoolVar(&o.environ, "environ", false, "also show the environment variables the archive holds")
 	return fs
 }
 
@@ -45,7 +56,10 @@ func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	defer r.Close()
-	info := newInfo(r)
+	if err := interrupted(ctx); err != nil {
+		return err
+	}
+	info := newInfo(r, o.environ)
 	if o.json {
 		return writeJSON(stdout, info)
 	}
@@ -93,6 +107,7 @@ type archiveInfo struct {
 	Freeze           *freezeInfo    `json:"freeze"`
 	MetadataMissing  bool           `json:"metadata_missing,omitempty"`
 	Problems         []infoProblem  `json:"problems"`
+	infoProcess                     // cwd, root, environment
 }
 
 // freezeInfo is how the capture froze (format 2): null for version 1
@@ -135,7 +150,7 @@ type infoProblem struct {
 	Reason string `json:"problem"`
 }
 
-func newInfo(r *format.Reader) *archiveInfo {
+func newInfo(r *format.Reader, showEnv bool) *archiveInfo {
 	maj, min := r.Version()
 	x := &archiveInfo{
 		FormatVersion: fmt.Sprintf("%d.%d", maj, min), PageSize: r.PageSize(), ChunkSize: r.ChunkSize(),
@@ -151,6 +166,7 @@ func newInfo(r *format.Reader) *archiveInfo {
 		x.UIDs, x.GIDs, x.Host, x.Note = m.UIDs, m.GIDs, m.Host, m.Note
 		x.Cmdline = append(x.Cmdline, m.Cmdline...)
 		x.TargetStarted, x.Started = jsonTime(m.TargetStartTime), jsonTime(m.CaptureStart)
+		x.infoProcess = newInfoProcess(m, showEnv)
 	} else {
 		x.MetadataMissing = true
 	}
@@ -263,7 +279,7 @@ func printInfo(w io.Writer, path string, r *format.Reader, x *archiveInfo) {
 	if x.MetadataMissing {
 		row("metadata", "missing (the archive is damaged or cut off before it)")
 	} else {
-		printMeta(row, r.Meta(), x)
+		printMeta(row, r.Meta(), x, path)
 	}
 	printState(row, x)
 	if f := x.Freeze; f != nil && f.Mode == "precopy" {
@@ -286,12 +302,13 @@ func printInfo(w io.Writer, path string, r *format.Reader, x *archiveInfo) {
 		}
 		tw.Flush()
 	}
+	printEnviron(w, x.infoProcess)
 	for _, p := range x.Problems {
 		fmt.Fprintf(w, "problem: %s\n", clean(p.Reason))
 	}
 }
 
-func printMeta(row func(k, f string, a ...any), m *format.Meta, x *archiveInfo) {
+func printMeta(row func(k, f string, a ...any), m *format.Meta, x *archiveInfo, path string) {
 	row("tool", "procsnap %s", clean(m.ToolVersion))
 	row("process", "pid %d (ppid %d) %s", m.PID, m.PPID, clean(m.Comm))
 	row("cmdline", "%s", quoteArgs(m.Cmdline))
@@ -300,6 +317,7 @@ func printMeta(row func(k, f string, a ...any), m *format.Meta, x *archiveInfo) 
 		row("exe sha256", "%s", clean(m.ExeSHA256))
 	}
 	row("uids / gids", "%v / %v", m.UIDs, m.GIDs)
+	printProcessRows(row, x.infoProcess, path)
 	h := m.Host
 	row("host", "%s: %s %s %s, page size %d, boot id %s", clean(h.Hostname), clean(h.KernelRelease), clean(h.KernelVersion),
 		clean(h.Machine), h.PageSize, clean(h.BootID))

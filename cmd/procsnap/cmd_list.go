@@ -12,23 +12,43 @@ import (
 	"github.com/spf13/pflag"
 )
 
-const listUsage = `Usage: procsnap list [--json] ARCHIVE
+const listUsage = `Usage: procsnap list [--json] [--path TEXT] [--perms LETTERS] [--state STATES] ARCHIVE
 
 List the archive's regions in maps order: the maps columns (address range,
-perms, offset, device, inode, path) with each region's size, the bytes
-captured (data and zero pages), zero and unreadable bytes, and its state:
-complete, partial (some pages not captured), skipped (not captured by plan,
-with the reason) or truncated (the archive ends before the region's footer).
-Unreadable ranges are listed with the errno of the failed read.
+perms, offset, device, inode, path; "-" for anonymous memory) with each
+region's size, the bytes captured (data and zero pages), zero and unreadable
+bytes, and its state: complete, partial (some pages not captured), skipped
+(not captured by plan, with the reason) or truncated (the archive ends
+before the region's footer). Notes after the table give the reasons and the
+unreadable ranges, with the errno of the failed read.
 
-Exit codes: 0 listed, 1 the archive cannot be read, 2 usage.
+Filters (a region is listed when it passes every one given; its index stays
+the archive's, as extract --region takes it):
+  --path TEXT       the path contains TEXT: case-sensitive, anywhere in the
+                    path exactly as maps printed it (" (deleted)" included);
+                    anonymous regions have no path and never match
+  --perms LETTERS   the perms column has every letter: rw (read and write),
+                    x (executable), s (shared), p (private)
+  --state STATES    one state or several, comma-separated: partial,truncated
+
+With --json: {"regions": [...]}, one object per region listed; on failure
+{"error": {"message", "kind"}, "exit": N}.
+
+Exit codes: 0 listed (also when no region passes the filters), 1 the archive
+cannot be read, 2 usage, 130/143 interrupted by SIGINT/SIGTERM.
 `
 
-type listOpts struct{ json bool }
+type listOpts struct {
+	json                bool
+	path, perms, states string
+}
 
 func listFlags(o *listOpts, stdout io.Writer) *pflag.FlagSet {
 	fs := newFlagSet("list", listUsage, stdout)
-	fs.BoolVar(&o.json, "json", false, "JSON output (documented in docs/CLI.md)")
+	fs.BoolVar(&o.json, "json", false, "JSON output")
+	fs.StringVar(&o.path, "path", "", "only regions whose path contains `TEXT`")
+	fs.StringVar(&o.perms, "perms", "", "only regions whose perms have every one of `LETTERS` (e.g. rw, x)")
+	fs.StringVar(&o.states, "state", "", "only regions in one of `STATES` (complete, partial, skipped, truncated)")
 	return fs
 }
 
@@ -38,14 +58,26 @@ func runList(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := parseFlags(fs, args, 1); err != nil {
 		return err
 	}
+	filter, err := newListFilter(o.path, fs.Changed("path"), o.perms, o.states)
+	if err != nil {
+		return err
+	}
 	r, err := openArchive(fs.Arg(0))
 	if err != nil {
 		return err
 	}
 	defer r.Close()
+	if err := interrupted(ctx); err != nil {
+		return err
+	}
 	rows := make([]listRegion, 0, len(r.Regions()))
 	for _, g := range r.Regions() {
-		rows = append(rows, newListRegion(r, g))
+		if filter.match(g) {
+			rows = append(rows, newListRegion(r, g))
+		}
+	}
+	if len(rows) == 0 && len(r.Regions()) > 0 {
+		fmt.Fprintf(stderr, "procsnap list: no region passes the filters (the archive has %s)\n", plural(len(r.Regions()), "region"))
 	}
 	if o.json {
 		return writeJSON(stdout, struct {
@@ -119,7 +151,7 @@ func printList(w io.Writer, rows []listRegion) error {
 		d := x.desc
 		fmt.Fprintf(tw, "%d\t%x-%x\t%s\t%08x\t%s\t%d\t%s\t%s\t%s\t%s\t%s\t%s\n", x.Index,
 			d.Start, d.End, clean(d.Perms), d.Offset, x.Dev, d.Inode, human(x.Size), human(x.CapturedBytes),
-			human(x.ZeroBytes), human(x.UnreadableBytes), x.State, clean(d.Path))
+			human(x.ZeroBytes), human(x.UnreadableBytes), x.State, pathText(d.Path))
 	}
 	tw.Flush() // writes to b: cannot fail
 	printListNotes(&b, rows)

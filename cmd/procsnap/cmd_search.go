@@ -34,8 +34,15 @@ Only captured bytes are searched: zero, unreadable and not-captured pages are
 skipped and no match spans one of them, or two regions. --string and --hex
 report every occurrence, overlapping ones too; --regex matches do not overlap.
 
+With --json: {"matches": [{"address", "region", "path", "perms", "offset",
+"length", "encoding", "context_hex", "context_text", ...}], "count",
+"max_reached", "problems"}, with "error" and "exit" after them when the search
+ends in trouble; {"error": {"message", "kind"}, "exit": N} when it cannot start.
+
 Exit codes: 0 found, 1 not found, 2 trouble (bad usage, an archive that cannot
-be read, damaged chunks that were skipped: their matches are still printed).
+be read, a --region or --path that selects nothing, damaged chunks that were
+skipped: their matches are still printed), 130/143 interrupted by
+SIGINT/SIGTERM.
 `
 
 type searchOpts struct {
@@ -48,6 +55,7 @@ type searchOpts struct {
 	wide        bool
 	ignoreCase  bool
 	region      int
+	regionGiven bool
 	path        string
 	context     int
 	max         int
@@ -56,7 +64,7 @@ type searchOpts struct {
 
 func searchFlags(o *searchOpts, stdout io.Writer) *pflag.FlagSet {
 	fs := newFlagSet("search", searchUsage, stdout)
-	fs.BoolVar(&o.json, "json", false, "JSON output (documented in docs/CLI.md)")
+	fs.BoolVar(&o.json, "json", false, "JSON output")
 	fs.StringVar(&o.text, "string", "", "search for `TEXT`")
 	fs.StringVar(&o.hex, "hex", "", "search for the bytes `HEX`")
 	fs.StringVar(&o.regex, "regex", "", "search for the regular expression `RE`")
@@ -64,7 +72,7 @@ func searchFlags(o *searchOpts, stdout io.Writer) *pflag.FlagSet {
 	fs.IntVar(&o.min, "min", search.DefaultMinString, "shortest string listed by --strings, in characters")
 	fs.BoolVar(&o.wide, "wide", false, "also UTF-16LE (with --string or --strings)")
 	fs.BoolVarP(&o.ignoreCase, "ignore-case", "i", false, "ASCII case folding (with --string or --regex)")
-	fs.IntVar(&o.region, "region", -1, "search only the region with index `N`")
+	fs.IntVar(&o.region, "region", 0, "search only the region with index `N`")
 	fs.StringVar(&o.path, "path", "", "search only regions whose path contains `TEXT`")
 	fs.IntVar(&o.context, "context", 16, "bytes shown on each side of a match (0-4096)")
 	fs.IntVar(&o.max, "max", 0, "stop after `N` matches (0: no limit)")
@@ -135,7 +143,8 @@ func (o *searchOpts) query(fs *pflag.FlagSet) (*search.Query, error) {
 			return nil, usagef("--%s does not apply to this search (run 'procsnap search --help')", c.flag)
 		}
 	}
-	if fs.Changed("region") && fs.Changed("path") {
+	o.regionGiven = fs.Changed("region")
+	if o.regionGiven && fs.Changed("path") {
 		return nil, usagef("give --region or --path, not both")
 	}
 	switch {
@@ -184,10 +193,10 @@ func (o *searchOpts) compile(fs *pflag.FlagSet) (*search.Query, error) {
 // regions are the regions --region or --path select (nil: all).
 func (o *searchOpts) regions(r *format.Reader) ([]*format.Region, error) {
 	switch {
-	case o.region >= 0:
+	case o.regionGiven:
 		g := r.Region(o.region)
 		if g == nil {
-			return nil, fmt.Errorf("the archive has no region %d (run 'procsnap list' for the regions)", o.region)
+			return nil, &kindError{kindNotFound, fmt.Errorf("the archive has no region %d (run 'procsnap list' for the regions)", o.region)}
 		}
 		return []*format.Region{g}, nil
 	case o.path != "":
@@ -198,35 +207,52 @@ func (o *searchOpts) regions(r *format.Reader) ([]*format.Region, error) {
 			}
 		}
 		if len(out) == 0 {
-			return nil, fmt.Errorf("no region's path contains %q (run 'procsnap list' for the regions)", o.path)
+			return nil, &kindError{kindNotFound, fmt.Errorf("no region's path contains %q (run 'procsnap list' for the regions)", o.path)}
 		}
 		return out, nil
 	}
 	return nil, nil
 }
 
-// searchExit finishes the output and turns the outcome into grep's exit
-// codes: 0 found, 1 not found, 2 trouble; 128+signal when interrupted.
+// searchExit finishes the output (the JSON document carries the error
+// that ends the search, if any) and returns grep's exit codes: 0 found, 1
+// not found, 2 trouble; 128+signal when interrupted.
 func searchExit(ctx context.Context, stderr io.Writer, out *searchOutput, res search.Result, err error) error {
-	ferr := out.finish(res)
+	end := searchOutcome(ctx, res, err)
+	ferr := out.finish(res, end)
+	var se *signalError
+	switch {
+	case errors.As(context.Cause(ctx), &se):
+		return end
+	case errors.Is(err, syscall.EPIPE) || errors.Is(ferr, syscall.EPIPE):
+		return &codeError{code: 0} // the reader went away (e.g. | head): stop quietly
+	case err == nil && ferr != nil:
+		return &codeError{code: 2, err: fmt.Errorf("write output: %w", ferr)}
+	}
+	if err == nil {
+		for _, p := range res.Problems {
+			fmt.Fprintf(stderr, "procsnap search: %v\n", p)
+		}
+	}
+	if end == nil {
+		return nil
+	}
+	return end
+}
+
+// searchOutcome is how the search ended: nil (found), 1 not found, 2
+// trouble, 128+signal.
+func searchOutcome(ctx context.Context, res search.Result, err error) *codeError {
 	var se *signalError
 	switch {
 	case errors.As(context.Cause(ctx), &se):
 		return &codeError{code: 128 + int(se.sig), err: se}
-	case errors.Is(err, syscall.EPIPE) || errors.Is(ferr, syscall.EPIPE):
-		return &codeError{code: 0} // the reader went away (e.g. | head): stop quietly
 	case err != nil:
 		return &codeError{code: 2, err: err}
-	case ferr != nil:
-		return &codeError{code: 2, err: fmt.Errorf("write output: %w", ferr)}
-	}
-	for _, p := range res.Problems {
-		fmt.Fprintf(stderr, "procsnap search: %v\n", p)
-	}
-	if len(res.Problems) > 0 {
-		return &codeError{code: 2, err: fmt.Errorf("%d damaged chunk(s) could not be searched (run 'procsnap verify')", len(res.Problems))}
-	}
-	if res.Matches == 0 {
+	case len(res.Problems) > 0:
+		err := fmt.Errorf("%d damaged chunk(s) could not be searched (run 'procsnap verify')", len(res.Problems))
+		return &codeError{code: 2, err: &kindError{kind: kindCorrupt, err: err}}
+	case res.Matches == 0:
 		return &codeError{code: 1}
 	}
 	return nil

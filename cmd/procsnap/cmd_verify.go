@@ -17,17 +17,24 @@ const verifyUsage = `Usage: procsnap verify [--json] ARCHIVE
 Recompute every hash in the archive: the SHA-256 of the whole file against
 its trailer, every record checksum, every page hash of every chunk (each chunk
 is decompressed), and every region's hash and byte counts against its footer.
-Each problem names its region and archive offset.
+Each problem names its region and archive offset. An archive that is whole
+but was cut short (an interrupted capture, a target that exited) is reported
+INCOMPLETE, not damaged; it fails all the same.
 
-Exit codes: 0 intact and complete, 1 damaged or incomplete, 2 usage or the
-archive cannot be read at all.
+With --json: {"ok", "complete", "incomplete_reason", "recovered_reason",
+"digest_checked", "regions_checked", "problems": [{"region", "start", "end",
+"perms", "path", "offset", "problem"}]}; when the archive cannot be opened,
+{"error": {"message", "kind"}, "exit": N}.
+
+Exit codes: 0 intact and complete, 1 damaged or incomplete (also: not a
+procsnap archive), 2 usage, a file that cannot be read, or interrupted.
 `
 
 type verifyOpts struct{ json bool }
 
 func verifyFlags(o *verifyOpts, stdout io.Writer) *pflag.FlagSet {
 	fs := newFlagSet("verify", verifyUsage, stdout)
-	fs.BoolVar(&o.json, "json", false, "JSON output (documented in docs/CLI.md)")
+	fs.BoolVar(&o.json, "json", false, "JSON output")
 	return fs
 }
 
@@ -74,12 +81,12 @@ func verifyArchive(ctx context.Context, r *format.Reader) (format.VerifyResult, 
 	go func() { done <- r.Verify(ctx) }()
 	select {
 	case res := <-done:
-		if err := ctx.Err(); err != nil {
-			return res, fmt.Errorf("verification interrupted (%v): nothing is known about the archive", err)
+		if ctx.Err() != nil {
+			return res, fmt.Errorf("%w: verification stopped, nothing is known about the archive", context.Cause(ctx))
 		}
 		return res, nil
 	case <-ctx.Done():
-		return format.VerifyResult{}, fmt.Errorf("verification interrupted (%v): nothing is known about the archive", ctx.Err())
+		return format.VerifyResult{}, fmt.Errorf("%w: verification stopped, nothing is known about the archive", context.Cause(ctx))
 	}
 }
 
@@ -123,12 +130,32 @@ func newVerifyReport(r *format.Reader, res format.VerifyResult) *verifyReport {
 }
 
 func printVerify(w io.Writer, path string, v *verifyReport) {
-	if v.OK {
+	switch {
+	case v.OK:
 		fmt.Fprintf(w, "%s: OK: the SHA-256, every record checksum and every page and region hash of %d regions match; the capture is complete\n",
 			clean(path), v.RegionsChecked)
 		return
+	case len(v.Problems) == 0: // whole but cut short: an interrupted capture, a target that exited
+		fmt.Fprintf(w, "%s: INCOMPLETE, not damaged: every hash in %s matches, but the capture did not finish: %s\n",
+			clean(path), plural(v.RegionsChecked, "region"), clean(v.Incomplete))
+	default:
+		fmt.Fprintf(w, "%s: FAILED: %s in %s checked\n", clean(path), plural(len(v.Problems), "problem"), plural(v.RegionsChecked, "region"))
+		printVerifyProblems(w, v)
+		if !v.Complete {
+			fmt.Fprintf(w, "  incomplete: %s\n", clean(v.Incomplete))
+		}
 	}
-	fmt.Fprintf(w, "%s: FAILED: %d problem(s) in %d regions checked\n", clean(path), len(v.Problems), v.RegionsChecked)
+	if v.Recovered != "" {
+		fmt.Fprintf(w, "  read by scanning because: %s\n", clean(v.Recovered))
+	}
+	if len(v.Problems) == 0 {
+		fmt.Fprintf(w, "What it holds can be read (list, extract, diff); pages the capture did not reach are marked not captured.\n")
+		return
+	}
+	fmt.Fprintf(w, "Intact regions can still be read (list, extract, diff); damaged pages cannot be trusted.\n")
+}
+
+func printVerifyProblems(w io.Writer, v *verifyReport) {
 	for _, p := range v.Problems {
 		var at []string
 		if p.Region != nil {
@@ -141,13 +168,6 @@ func printVerify(w io.Writer, path string, v *verifyReport) {
 		where := strings.Join(at, ", ")
 		fmt.Fprintf(w, "  %s: %s\n", where, clean(stripCorruptPrefix(p.Problem, p.Offset)))
 	}
-	if !v.Complete {
-		fmt.Fprintf(w, "  incomplete: %s\n", clean(v.Incomplete))
-	}
-	if v.Recovered != "" {
-		fmt.Fprintf(w, "  read by scanning because: %s\n", clean(v.Recovered))
-	}
-	fmt.Fprintf(w, "Intact regions can still be read (list, extract, diff); damaged pages cannot be trusted.\n")
 }
 
 // stripCorruptPrefix drops the "corrupt archive at offset N (region R): "

@@ -10,10 +10,17 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/spf13/pflag"
 )
 
-// version is stamped by the Makefile from git (-ldflags -X main.version=...).
-var version = "dev"
+// stamped is the version `make build` stamps from git
+// (-ldflags -X main.stamped=..., scripts/version.sh); version is what
+// procsnap reports and stores in archives.
+var (
+	stamped string
+	version = buildVersion(stamped)
+)
 
 // Exit codes shared by every verb; see docs/CLI.md.
 const (
@@ -23,39 +30,46 @@ const (
 	exitIncomplete = 3
 )
 
-// verb is one subcommand: its one-line summary and its entry point.
+// verb is one subcommand: its one-line summary, its exit codes (for
+// procsnap --help), its entry point and its flags (a fresh set, for main to
+// tell whether --json was asked for).
 type verb struct {
-	summary string
-	run     func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+	summary, exits string
+	run            func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+	flags          func(stdout io.Writer) *pflag.FlagSet
 }
 
 func verbs() map[string]verb {
 	return map[string]verb{
-		"capture":     {"freeze a live process and write its memory to an archive", runCapture},
-		"info":        {"show an archive's metadata, threads and totals", runInfo},
-		"list":        {"list an archive's regions", runList},
-		"verify":      {"recompute every hash in an archive", runVerify},
-		"extract":     {"write the bytes of one region (or a range of it)", runExtract},
-		"diff":        {"compare two snapshots of a process page by page", runDiff},
-		"search":      {"find bytes, strings or patterns by virtual address", runSearch},
-		"export-core": {"write an ELF core file that gdb opens", runExportCore},
+		"capture": {"freeze a live process and write its memory to an archive",
+			"0 complete, 1 failure, 2 usage, 3 written but incomplete (the target exited)", runCapture,
+			func(w io.Writer) *pflag.FlagSet { return captureFlags(new(captureOpts), w) }},
+		"info": {"show an archive's metadata, threads and totals",
+			"0 shown, 1 the archive cannot be read, 2 usage", runInfo,
+			func(w io.Writer) *pflag.FlagSet { return infoFlags(new(infoOpts), w) }},
+		"list": {"list an archive's regions",
+			"0 listed, 1 the archive cannot be read, 2 usage", runList,
+			func(w io.Writer) *pflag.FlagSet { return listFlags(new(listOpts), w) }},
+		"verify": {"recompute every hash in an archive",
+			"0 intact and complete, 1 damaged or incomplete, 2 usage or unreadable", runVerify,
+			func(w io.Writer) *pflag.FlagSet { return verifyFlags(new(verifyOpts), w) }},
+		"extract": {"write the bytes of one region (or a range of it)",
+			"0 written, 1 failure or damaged pages, 2 usage", runExtract,
+			func(w io.Writer) *pflag.FlagSet { return extractFlags(new(extractOpts), w) }},
+		"diff": {"compare two snapshots of a process page by page",
+			"0 no differences, 1 differences, 2 trouble", runDiff,
+			func(w io.Writer) *pflag.FlagSet { return diffFlags(new(diffOpts), w) }},
+		"search": {"find bytes, strings or patterns by virtual address",
+			"0 found, 1 not found, 2 trouble", runSearch,
+			func(w io.Writer) *pflag.FlagSet { return searchFlags(new(searchOpts), w) }},
+		"export-core": {"write an ELF core file that gdb opens",
+			"0 written, 1 failure, 2 usage", runExportCore,
+			func(w io.Writer) *pflag.FlagSet { return exportCoreFlags(new(exportCoreOpts), w) }},
 	}
 }
 
 // verbOrder is the order verbs are listed in the help text.
 var verbOrder = []string{"capture", "info", "list", "verify", "extract", "diff", "search", "export-core"}
-
-func usage(w io.Writer) {
-	fmt.Fprintf(w, "procsnap %s: snapshot a live Linux process's memory into a verified archive\n\n", version)
-	fmt.Fprintf(w, "Usage: procsnap VERB [flags] ARGS\n\nVerbs:\n")
-	vs := verbs()
-	for _, name := range verbOrder {
-		if v, ok := vs[name]; ok {
-			fmt.Fprintf(w, "  %-12s %s\n", name, v.summary)
-		}
-	}
-	fmt.Fprintf(w, "\nRun 'procsnap VERB --help' for a verb's flags. Exit codes: docs/CLI.md.\n")
-}
 
 func main() {
 	// A write to a closed pipe must be an EPIPE error that procsnap handles
@@ -95,43 +109,67 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	switch args[0] {
-	case "-h", "--help", "help":
+	case "-h", "--help":
 		usage(stdout)
 		return exitOK
+	case "help":
+		return exitCode(&jsonStdout{w: stdout}, stderr, "help", runHelp(ctx, args[1:], stdout, stderr))
 	case "-V", "--version", "version":
 		fmt.Fprintf(stdout, "procsnap %s\n", version)
 		return exitOK
 	}
 	v, ok := verbs()[args[0]]
 	if !ok {
-		fmt.Fprintf(stderr, "procsnap: unknown verb %q (run 'procsnap --help' for the list)\n", args[0])
-		return exitUsage
+		err := usagef("unknown verb %q (run 'procsnap --help' for the list)", args[0])
+		return exitCode(&jsonStdout{w: stdout, on: jsonFlagGiven(args)}, stderr, "", err)
 	}
-	err := v.run(ctx, args[1:], stdout, stderr)
-	return exitCode(stderr, args[0], err)
+	out := &jsonStdout{w: stdout, on: wantsJSON(v, args[1:])}
+	var w io.Writer = stdout
+	if out.on {
+		w = out // the verbs see their own stdout, unless a JSON error may have to follow
+	}
+	err := v.run(ctx, args[1:], w, stderr)
+	return exitCode(out, stderr, args[0], err)
 }
 
-// exitCode is the one place that maps an error to a process exit code.
-func exitCode(stderr io.Writer, name string, err error) int {
+// exitCode is the one place that maps an error to a process exit code. It
+// prints the error on stderr and, with --json, as a JSON error document on
+// stdout when the verb wrote no document of its own.
+func exitCode(stdout *jsonStdout, stderr io.Writer, name string, err error) int {
 	var ue *usageError
 	var ce *codeError
+	code, shown := exitFailure, err
 	switch {
 	case err == nil:
 		return exitOK
 	case errors.Is(err, errHelp):
 		return exitOK
 	case errors.As(err, &ue):
-		fmt.Fprintf(stderr, "procsnap %s: %v\n", name, ue.err)
-		return exitUsage
+		code, shown = exitUsage, ue.err
 	case errors.As(err, &ce):
-		if ce.err != nil {
-			fmt.Fprintf(stderr, "procsnap %s: %v\n", name, ce.err)
-		}
-		return ce.code
-	default:
-		fmt.Fprintf(stderr, "procsnap %s: %v\n", name, err)
-		return exitFailure
+		code, shown = ce.code, ce.err
 	}
+	if shown != nil {
+		prefix := "procsnap"
+		if name != "" {
+			prefix += " " + name
+		}
+		fmt.Fprintf(stderr, "%s: %v\n", prefix, shown)
+	}
+	if code != exitOK {
+		stdout.writeError(err, code)
+	}
+	return code
+}
+
+// interrupted returns the exit for a verb that stops between steps after
+// SIGINT or SIGTERM (128+signal), or nil when it may go on.
+func interrupted(ctx context.Context) error {
+	var se *signalError
+	if errors.As(context.Cause(ctx), &se) {
+		return &codeError{code: 128 + int(se.sig), err: se}
+	}
+	return nil
 }
 
 // errHelp is returned by a verb that printed its help on request.

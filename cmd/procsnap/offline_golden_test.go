@@ -78,7 +78,7 @@ func TestOfflineGolden(t *testing.T) {
 }
 
 func TestOfflineHelp(t *testing.T) {
-	for _, v := range []string{"info", "list", "verify", "extract", "diff"} {
+	for _, v := range verbOrder {
 		t.Run(v, func(t *testing.T) {
 			code, stdout, stderr := offRun(v, "--help")
 			if code != exitOK || stderr != "" {

@@ -20,7 +20,7 @@ func newProgressBar(w io.Writer) func(capture.Progress) {
 		last = time.Now()
 		line := string(p.Phase)
 		if p.Total > 0 {
-			line = fmt.Sprintf("%-8s %5.1f%%  %s / %s", p.Phase, 100*float64(p.Done)/float64(p.Total), human(uint64(p.Done)), human(uint64(p.Total)))
+			line = fmt.Sprintf("%-8s %5.1f%%  %s", p.Phase, 100*float64(p.Done)/float64(p.Total), humanOf(uint64(p.Done), uint64(p.Total)))
 		}
 		fmt.Fprintf(w, "\r\033[K%s", line)
 		if final {

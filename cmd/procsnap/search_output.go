@@ -215,6 +215,8 @@ type searchJSONTail struct {
 	Count      int                 `json:"count"`
 	MaxReached bool                `json:"max_reached"`
 	Problems   []searchJSONProblem `json:"problems"`
+	Error      *jsonError          `json:"error,omitempty"` // the search ended in trouble or was interrupted
+	Exit       *int                `json:"exit,omitempty"`  // with Error: the exit code
 }
 
 type searchJSONProblem struct {
@@ -225,9 +227,13 @@ type searchJSONProblem struct {
 }
 
 // finish ends the output (the --json document) and flushes it.
-func (s *searchOutput) finish(res search.Result) error {
+func (s *searchOutput) finish(res search.Result, end *codeError) error {
 	if s.json {
 		tail := searchJSONTail{Count: res.Matches, MaxReached: res.MaxReached, Problems: []searchJSONProblem{}}
+		if end != nil && end.err != nil {
+			e := newJSONError(end.err, end.code)
+			tail.Error, tail.Exit = &e, &end.code
+		}
 		for _, p := range res.Problems {
 			tail.Problems = append(tail.Problems, searchJSONProblem{Region: p.Region, Start: hexAddr(p.Start), End: hexAddr(p.End), Error: p.Err.Error()})
 		}

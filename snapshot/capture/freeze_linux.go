@@ -18,7 +18,7 @@ func (s *session) freezeTarget(ctx context.Context) error {
 	f, err := ptrace.Freeze(fctx, s.pid, func() ([]int, error) { return s.pfs.Tasks(s.pid) })
 	if err != nil {
 		if ctx.Err() != nil {
-			return fmt.Errorf("interrupted while freezing PID %d (it was not left stopped): %w", s.pid, context.Cause(ctx))
+			return fmt.Errorf("%w while freezing PID %d (it was not left stopped)", context.Cause(ctx), s.pid)
 		}
 		return explainAttach(s.pfs, s.pid, err)
 	}

@@ -49,6 +49,10 @@ type Options struct {
 	Progress      func(Progress) // called from the capturing goroutine; may be nil
 }
 
+// MinBufferSize is the smallest BufferSize: a slab of the page store for
+// each of two final-pass workers. A smaller one is raised to it.
+const MinBufferSize = 8 << 20
+
 // Phase is a stage of a capture, as Progress reports it.
 type Phase string
 

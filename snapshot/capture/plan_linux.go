@@ -89,6 +89,10 @@ func makePlan(pfs procfs.FS, pid int, maps []procfs.Mapping, pageSize int, inclu
 // skipReason says why a mapping is not read at all ("" to read it).
 func skipReason(pfs procfs.FS, pid int, m procfs.Mapping, includeUnreadable bool) string {
 	if !m.Readable() && !includeUnreadable {
+		if m.Path == "[vsyscall]" {
+			// Execute-only, emulated by the kernel: /proc/PID/mem fails with EIO.
+			return "no read permission (the kernel's vsyscall page: it holds no process data, and no read can get it, not even with --include-unreadable)"
+		}
 		return "no read permission (capture it with --include-unreadable)"
 	}
 	if m.Kind() == procfs.KindFile && strings.HasPrefix(m.Path, "/dev/") && m.Inode != 0 {

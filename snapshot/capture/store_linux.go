@@ -7,7 +7,7 @@ import (
 )
 
 // slabSize is the unit of memory the page store hands a final-pass worker.
-const slabSize = 4 << 20
+const slabSize = MinBufferSize / 2
 
 // pageStore holds the pages the final pass keeps (those that changed since
 // the pre-copy, or every page with ModeWhole) from the freeze until they

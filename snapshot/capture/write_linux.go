@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/procsnap/procsnap/format"
@@ -171,10 +172,21 @@ func (s *session) why(ctx context.Context) func() string {
 		case s.cp.gone.Load():
 			return ErrTargetExited.Error()
 		case ctx.Err() != nil:
-			return "interrupted: " + context.Cause(ctx).Error()
+			return interruptReason(context.Cause(ctx))
 		}
 		return ""
 	}
+}
+
+// interruptReason says what interrupted a capture: the context's cause
+// ("interrupted by SIGINT" from procsnap), prefixed "interrupted: " unless
+// it says so already.
+func interruptReason(cause error) string {
+	msg := cause.Error()
+	if strings.HasPrefix(msg, "interrupted") {
+		return msg
+	}
+	return "interrupted: " + msg
 }
 
 // finish closes the final section and the archive and fills in the Result.
@@ -207,6 +219,10 @@ func (s *session) finish(ctx context.Context, em *emitter, fp *finalPass, passEr
 		return s.res, &IncompleteError{Reason: reason, Cause: err}
 	case err != nil:
 		return s.res, err
+	case end.Complete:
+		// A signal or the target's exit after the last why(): the archive
+		// was closed complete, and says so.
+		return s.res, nil
 	case s.cp.gone.Load():
 		return s.res, &IncompleteError{Reason: reason, Cause: ErrTargetExited}
 	case ctx.Err() != nil:

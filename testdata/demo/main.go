@@ -15,6 +15,7 @@ import (
 var secret []byte
 
 func main() {
+	allowTracer()
 	secret = append(make([]byte, 0, 4096), "procsnap-demo: the quick brown fox jumps over the lazy dog"...)
 	heap := make([][]byte, 64)
 	for i := range heap {

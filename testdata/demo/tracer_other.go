@@ -1,0 +1,6 @@
+//go:build !linux
+
+package main
+
+// allowTracer: only Linux has Yama.
+func allowTracer() {}
