@@ -100,6 +100,9 @@ func (s *session) run(ctx context.Context, w io.Writer) (*Result, error) {
 // anything is written: a target that cannot be read leaves no archive.
 func (s *session) prepare(st procfs.Status) error {
 	_, maps, err := s.pfs.Maps(s.pid)
+	if _, serr := s.pfs.Status(s.pid); err != nil && serr != nil {
+		return fmt.Errorf("PID %d exited before the capture began: nothing was captured", s.pid)
+	}
 	if err != nil {
 		return fmt.Errorf("read maps of PID %d: %w", s.pid, err)
 	}
