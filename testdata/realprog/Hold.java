@@ -4,9 +4,9 @@
 //
 // Reads the secret, one line, from stdin and keeps it as a String on the
 // Java heap. Holds HELD_MIB arrays of byte[1<<20], each page of them
-// written, while 4 threads keep allocating short-lived arrays (at most
-// about 256 KiB a millisecond each, so that the heap does not grow to its
-// maximum on an idle machine and the test stays short). Prints
+// written, while 4 threads keep allocating short-lived arrays of 1 to 16
+// KiB (at most about 64 KiB a millisecond each, so that the heap does not
+// grow to its maximum on an idle machine and the test stays short). Prints
 // "ready" on stdout once everything is in place, then runs until stdin
 // closes or LIFETIME_S seconds have passed.
 import java.io.BufferedReader;
@@ -61,7 +61,7 @@ public class Hold {
     static void allocate() {
         byte[][] ring = new byte[64][];
         for (long n = 1; ; n++) {
-            byte[] b = new byte[(int) (n % 64 + 1) * 1024];
+            byte[] b = new byte[(int) (n % 16 + 1) * 1024];
             b[0] = (byte) n;
             ring[(int) (n % ring.length)] = b;
             sink += b.length;
