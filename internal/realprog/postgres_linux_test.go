@@ -20,6 +20,7 @@ const pgBin = "/usr/lib/postgresql/15/bin"
 // listening on a unix socket in a temporary directory only, under pgbench
 // load, with the secret in a table row that was read into shared_buffers.
 func TestPostgres(t *testing.T) {
+	t.Parallel() // light: runs beside the other light ones, after the heavy ones
 	need(t, pgBin+"/initdb", pgBin+"/postgres", pgBin+"/psql", pgBin+"/pgbench")
 	pg := newPostgres(t)
 	secret := newSecret()

@@ -9,6 +9,7 @@ import (
 // TestPython captures python3 holding a dict of two million entries, one
 // of them the secret, while a thread keeps rewriting it.
 func TestPython(t *testing.T) {
+	t.Parallel() // light: runs beside the other light ones, after the heavy ones
 	need(t, "python3")
 	p := startTarget(t, exec.Command("python3", source("hold.py"), "2000000", "240"))
 	secret := newSecret()

@@ -14,6 +14,7 @@ import (
 // persistence, holding the secret as a value while redis-benchmark keeps
 // it busy.
 func TestRedis(t *testing.T) {
+	t.Parallel() // light: runs beside the other light ones, after the heavy ones
 	need(t, "redis-server", "redis-cli", "redis-benchmark")
 	port := strconv.Itoa(freePort(t))
 	srv := startServer(t, exec.Command("redis-server", "--bind", "127.0.0.1", "--port", port,
