@@ -19,8 +19,9 @@ var (
 
 // checkCore exports the archive as a core and opens it in gdb with the
 // executable the archive names: gdb must list exactly the archive's
-// threads, start on the main thread, and name a function in its
-// backtrace.
+// threads, start on the main thread, name a function in its backtrace,
+// and not warn about a note section (such as a register set it cannot
+// read).
 func checkCore(t *testing.T, pid int, archive string) {
 	t.Helper()
 	var info infoJSON
@@ -62,6 +63,9 @@ func checkCore(t *testing.T, pid int, archive string) {
 	}
 	if !namesFunction(bt) {
 		t.Errorf("the main thread's backtrace names no function:\n%s", r)
+	}
+	if strings.Contains(r.stderr, "warning: Section") {
+		t.Errorf("gdb finds a note section of the core wrong:\n%s", r)
 	}
 }
 
