@@ -100,7 +100,7 @@ func (s *session) run(ctx context.Context, w io.Writer) (*Result, error) {
 // anything is written: a target that cannot be read leaves no archive.
 func (s *session) prepare(st procfs.Status) error {
 	_, maps, err := s.pfs.Maps(s.pid)
-	if _, serr := s.pfs.Status(s.pid); err != nil && serr != nil {
+	if (err != nil || len(maps) == 0) && s.exiting() {
 		return fmt.Errorf("PID %d exited before the capture began: nothing was captured", s.pid)
 	}
 	if err != nil {
@@ -119,6 +119,13 @@ func (s *session) prepare(st procfs.Status) error {
 		s.cp.mem = f
 	}
 	return nil
+}
+
+// exiting reports whether the target is gone or dying (a zombie has no
+// memory mappings left).
+func (s *session) exiting() bool {
+	st, err := s.pfs.Status(s.pid)
+	return err != nil || st.State == 'Z' || st.State == 'X'
 }
 
 // precopyReserve is how much of the page store is faulted in before a
