@@ -98,10 +98,19 @@ func (r *Reader) finishPrecopy() {
 		}
 		return
 	}
-	// Each pre-copy span shows in the final regions a few times at most (a
-	// region that split shows it twice); a hostile archive whose regions
-	// overlap could make every region show all of them. Bound the work.
-	budget := 4*len(r.pre.spans) + 1024
+	// Inherit spans never overlap (regions do not, nor do a region's
+	// spans), so each resolved span begins either an inherit span or a
+	// pre-copy span: there are at most as many as both together. A hostile
+	// archive whose regions overlap could make every region show every
+	// pre-copy span; the bound keeps that linear.
+	budget := len(r.pre.spans) + 1024
+	for _, g := range r.regions {
+		for _, s := range g.spans {
+			if s.State == PageInherit && !s.chunk {
+				budget++
+			}
+		}
+	}
 	for _, g := range r.regions {
 		g.spans = r.resolveInherit(g.spans, &budget)
 		if budget < 0 {

@@ -208,11 +208,7 @@ func (r *Reader) ReadRange(g *Region, start, end uint64, fn func(Run) error) err
 	}
 	spans := g.Spans()
 	first := sort.Search(len(spans), func(i int) bool { return spans[i].End > start })
-	var last struct { // the chunk decoded last: the spans of one pre-copy chunk follow each other
-		off  int64
-		h    chunkHead
-		data []byte
-	}
+	var cache chunkCache
 	for _, s := range spans[first:] {
 		if s.Start >= end {
 			break
@@ -227,18 +223,48 @@ func (r *Reader) ReadRange(g *Region, start, end uint64, fn func(Run) error) err
 			}
 			continue
 		}
-		if last.data == nil || last.off != s.off {
-			h, data, err := r.chunkData(g, s, true)
-			if err != nil {
-				return err
-			}
-			last.off, last.h, last.data = s.off, h, data
+		c, err := cache.get(r, g, s)
+		if err != nil {
+			return err
 		}
-		if err := emitChunkRuns(last.h, last.data, uint64(r.hdr.PageSize), lo, hi, fn); err != nil {
+		if err := emitChunkRuns(c.h, c.data, uint64(r.hdr.PageSize), lo, hi, fn); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// chunkCache keeps the two chunks decoded last. A region whose pages
+// changed here and there between the pre-copy and the freeze alternates
+// between spans of one pre-copy chunk and of the chunks of the changed
+// pages: two entries decode each chunk once.
+type chunkCache struct {
+	e    [2]decodedChunk
+	next int // the entry to replace
+}
+
+// decodedChunk is a whole chunk, decoded, and its archive offset.
+type decodedChunk struct {
+	off  int64
+	h    chunkHead
+	data []byte
+}
+
+func (c *chunkCache) get(r *Reader, g *Region, s Span) (*decodedChunk, error) {
+	for i := range c.e {
+		if c.e[i].data != nil && c.e[i].off == s.off {
+			c.next = 1 - i
+			return &c.e[i], nil
+		}
+	}
+	h, data, err := r.chunkData(g, s, true)
+	if err != nil {
+		return nil, err
+	}
+	e := &c.e[c.next]
+	e.off, e.h, e.data = s.off, h, data
+	c.next = 1 - c.next
+	return e, nil
 }
 
 // emitChunkRuns splits a decoded chunk into runs of data and zero pages,
