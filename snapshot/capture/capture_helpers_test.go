@@ -309,6 +309,9 @@ func captureFile(tb testing.TB, pid int, opts Options) (*format.Reader, *Result,
 	if p := r.Problems(); len(p) > 0 || r.Recovered() != "" {
 		tb.Errorf("archive problems %v, recovered %q", p, r.Recovered())
 	}
+	if v := r.Verify(context.Background()); !v.OK {
+		tb.Errorf("verify: %+v", v.Problems)
+	}
 	return r, res, path
 }
 
