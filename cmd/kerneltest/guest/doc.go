@@ -1,4 +1,4 @@
-//go:build linux
+//go:build linux && amd64
 
 // Command guest is /init of `make test-kernels`' initramfs: a static
 // program that is the only thing in the guest besides the test binaries

@@ -1,4 +1,4 @@
-//go:build linux
+//go:build linux && amd64
 
 package main
 
@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -215,11 +216,25 @@ func killStragglers() {
 	}
 }
 
-// powerOff asks QEMU's isa-debug-exit device (port 0xf4) to exit with
-// code; if that does not end the machine, it powers off.
+// debugExitPort is the I/O port of QEMU's isa-debug-exit device.
+const debugExitPort = 0xf4
+
+// outb writes v to an I/O port (outb_amd64.s); the calling thread needs
+// the port's permission (ioperm).
+func outb(port uint16, v uint8)
+
+// powerOff asks QEMU's isa-debug-exit device to exit with code: by an out
+// instruction after ioperm (which needs CONFIG_X86_IOPL_IOPERM), else
+// through /dev/port (CONFIG_DEVPORT, which Debian's cloud kernels lack).
+// If neither ends the machine, it powers off, and QEMU exits 0, which the
+// host reads as a failure.
 func powerOff(code int) {
+	runtime.LockOSThread() // I/O permissions belong to the thread
+	if unix.Ioperm(debugExitPort, 1, 1) == nil {
+		outb(debugExitPort, uint8(code))
+	}
 	if f, err := os.OpenFile("/dev/port", os.O_WRONLY, 0); err == nil {
-		f.WriteAt([]byte{byte(code)}, 0xf4)
+		f.WriteAt([]byte{byte(code)}, debugExitPort)
 		f.Close()
 	}
 	unix.Sync()
