@@ -21,7 +21,11 @@ BENCH_DOC :=
 endif
 endif
 
-.PHONY: build test fuzz bench install demo clean vet
+# KERNELS are the Debian kernel packages make test-kernels boots (a
+# metapackage names its current versioned image); see docs/KERNELS.md.
+KERNELS ?= linux-image-amd64
+
+.PHONY: build test test-kernels fuzz bench install demo clean vet
 
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o procsnap ./cmd/procsnap
@@ -31,6 +35,13 @@ build:
 test:
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 15m ./...
+
+# test-kernels runs the live tests of procfs, ptrace and capture inside
+# each of KERNELS, booted under QEMU (TCG) from Debian's own package, and
+# prints a table per test (needs root for apt-get download the first time,
+# qemu-system-x86, cpio, xz, gcc with a static libc; .ci/run installs them).
+test-kernels:
+	$(GO) run ./cmd/kerneltest -kernels '$(KERNELS)'
 
 vet:
 	$(GO) vet ./...

@@ -13,6 +13,9 @@
 // Bounded means that every read has a size limit (the size that stat reports for a /proc file
 // is not its length) and fails with ErrTooLarge beyond it.
 //
+// It writes one file: clear_refs, to clear a process's soft-dirty bits (ClearSoftDirty) for a
+// caller that tracks writes; nothing else here changes a process.
+//
 // procfs never ptraces and never stops a process: freezing the target is the caller's job
 // (package snapshot). It must not import format or snapshot; they import it.
 package procfs

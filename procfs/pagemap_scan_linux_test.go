@@ -11,10 +11,58 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// scanEnv says whether the kernel under test has PAGEMAP_SCAN ("yes" or "no"): make
+// test-kernels sets it from the kernel's version and configuration. Unset, the tests find out
+// and skip where it is missing.
+const scanEnv = "PROCSNAP_KERNEL_PAGEMAP_SCAN"
+
+// scanSupported asks the kernel, with a scan of one page, whether it has PAGEMAP_SCAN.
+func scanSupported(t *testing.T) bool {
+	t.Helper()
+	ps := os.Getpagesize()
+	b := mmap(t, ps, unix.MAP_PRIVATE)
+	r, err := Default().OpenPagemap(os.Getpid(), ps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	err = r.Touched(addrOf(b), addrOf(b)+uint64(ps), func(a, e uint64) {})
+	if errors.Is(err, ErrScanUnsupported) {
+		return false
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return true
+}
+
+// skipWithoutScan skips a test of PAGEMAP_SCAN on kernels without it, before it builds a
+// large mapping for nothing.
+func skipWithoutScan(t *testing.T) {
+	t.Helper()
+	if !scanSupported(t) {
+		t.Skip("kernel without PAGEMAP_SCAN (Linux < 6.7)")
+	}
+}
+
+// TestScanAsConfigured: the kernel has PAGEMAP_SCAN exactly when make test-kernels says so
+// from its configuration. Where it has none, capture plans from pagemap entries (the
+// fallback), so a green run on such a kernel has tested the fallback.
+func TestScanAsConfigured(t *testing.T) {
+	want := os.Getenv(scanEnv)
+	if want == "" {
+		t.Skipf("$%s is not set (make test-kernels sets it from the kernel's configuration)", scanEnv)
+	}
+	if got := scanSupported(t); got != (want == "yes") {
+		t.Errorf("PAGEMAP_SCAN supported: %v, but $%s=%s", got, scanEnv, want)
+	}
+}
+
 // TestTouchedScan maps 1 GiB without touching it, touches a few pages, and
 // checks that PAGEMAP_SCAN reports exactly those, merged into runs, and
 // that ReadEntries agrees.
 func TestTouchedScan(t *testing.T) {
+	skipWithoutScan(t)
 	const size = 1 << 30
 	b, err := unix.Mmap(-1, 0, size, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS|unix.MAP_NORESERVE)
 	if err != nil {
@@ -35,9 +83,6 @@ func TestTouchedScan(t *testing.T) {
 	err = r.Touched(base, base+size, func(a, e uint64) {
 		got = append(got, [2]uint64{(a - base) / uint64(ps), (e - base) / uint64(ps)})
 	})
-	if errors.Is(err, ErrScanUnsupported) {
-		t.Skip("kernel without PAGEMAP_SCAN (Linux < 6.7)")
-	}
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,6 +108,7 @@ func TestTouchedScan(t *testing.T) {
 // (100,000). The kernel repeats runs in these cases; Touched must hand out
 // each run once, in order, and agree with the pagemap entries.
 func TestTouchedManyRuns(t *testing.T) {
+	skipWithoutScan(t)
 	ps := os.Getpagesize()
 	for _, runs := range []int{512, 513, 4096, 4097, 100000} {
 		t.Run(strconv.Itoa(runs), func(t *testing.T) {
@@ -91,9 +137,6 @@ func TestTouchedManyRuns(t *testing.T) {
 				}
 				got = append(got, (a-base)/uint64(ps))
 			})
-			if errors.Is(err, ErrScanUnsupported) {
-				t.Skip("kernel without PAGEMAP_SCAN (Linux < 6.7)")
-			}
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -116,7 +116,9 @@ func checkDescs(t *testing.T, r *format.Reader, maps []byte) {
 		if d.Index != i || d.MapsLine != lines[i] {
 			t.Errorf("region %d: index %d, maps line %q, want %q", i, d.Index, d.MapsLine, lines[i])
 		}
-		if want := fmt.Sprintf("%x-%x %s ", d.Start, d.End, d.Perms); !strings.HasPrefix(d.MapsLine, want) {
+		// The kernel pads addresses to 8 hex digits (0x400000, where a
+		// static non-PIE program starts, is "00400000").
+		if want := fmt.Sprintf("%08x-%08x %s ", d.Start, d.End, d.Perms); !strings.HasPrefix(d.MapsLine, want) {
 			t.Errorf("region %d: %q does not start with %q", i, d.MapsLine, want)
 		}
 		if d.Path != "" && !strings.HasSuffix(d.MapsLine, " "+d.Path) {

@@ -3,6 +3,7 @@ package capture
 import (
 	"encoding/binary"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -44,6 +45,33 @@ func startChurn(t *testing.T, threads, pages int) *churnTarget {
 	return ct
 }
 
+// Environment variables that shrink the capture tests where the CPU is
+// slow (make test-kernels' emulated guest, about 35 times slower): the
+// captures of TestPrecopyExactUnderChurn (default 20) and of
+// TestCaptureFreezesWholeProcess (default 10), the pages each stamping
+// thread of the churn target owns (default 4096), and the MiB of the
+// random region TestCaptureSmallBuffer captures three times (default 64).
+const (
+	churnRoundsEnv  = "PROCSNAP_CHURN_ROUNDS"
+	churnPagesEnv   = "PROCSNAP_CHURN_PAGES"
+	freezeRoundsEnv = "PROCSNAP_FREEZE_ROUNDS"
+	bigMiBEnv       = "PROCSNAP_BIG_MIB"
+)
+
+// envInt is the positive integer in the environment variable name, or def.
+func envInt(t testing.TB, name string, def int) int {
+	t.Helper()
+	v := os.Getenv(name)
+	if v == "" {
+		return def
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 {
+		t.Fatalf("$%s is %q, want a positive integer", name, v)
+	}
+	return n
+}
+
 // TestPrecopyExactUnderChurn captures a target whose threads stamp
 // generations into their pages and whose mappings keep appearing, growing
 // and vanishing, 20 times. Every archive must hold, for every page, exactly
@@ -51,9 +79,10 @@ func startChurn(t *testing.T, threads, pages int) *churnTarget {
 // (no sampling), and every mapping the target says is settled is there
 // with its exact content.
 func TestPrecopyExactUnderChurn(t *testing.T) {
-	ct := startChurn(t, 4, 4096) // 4 × 16 MiB, rewritten without pause
+	rounds, pages := envInt(t, churnRoundsEnv, 20), envInt(t, churnPagesEnv, 4096)
+	ct := startChurn(t, 4, pages) // 4 × 16 MiB by default, rewritten without pause
 	var changed uint64
-	for round := range 20 {
+	for round := range rounds {
 		r, res, _ := captureFile(t, ct.pid, Options{})
 		if res.Mode != ModePrecopy || r.Freeze() == nil || r.Freeze().Mode != "precopy" {
 			t.Fatalf("round %d: mode %q, freeze record %+v", round, res.Mode, r.Freeze())
@@ -73,7 +102,7 @@ func TestPrecopyExactUnderChurn(t *testing.T) {
 		checkNotStopped(t, ct.pid)
 	}
 	if changed == 0 {
-		t.Error("no page changed between the pre-copy and the freeze in 20 captures: the test exercised nothing")
+		t.Errorf("no page changed between the pre-copy and the freeze in %d captures: the test exercised nothing", rounds)
 	}
 }
 

@@ -18,7 +18,7 @@ func TestCaptureFreezesWholeProcess(t *testing.T) {
 		t.Fatalf("B is %#x bytes above A, want about 1 GiB", d)
 	}
 	prev := make([]uint64, tg.n)
-	for round := range 10 {
+	for round := range envInt(t, freezeRoundsEnv, 10) {
 		r, res, _ := captureFile(t, tg.pid, Options{})
 		if ra, rb := r.Find(tg.a), r.Find(tg.b); ra == nil || rb == nil || ra == rb {
 			t.Fatalf("round %d: A and B are not in two captured regions", round)

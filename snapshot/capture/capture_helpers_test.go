@@ -21,11 +21,17 @@ import (
 )
 
 // The capture tests run real targets under real ptrace: C programs from
-// testdata/capture, built once per test binary.
+// testdata/capture, built once per test binary, or prebuilt where
+// PROCSNAP_TEST_TARGETS names a directory (make test-kernels' guest has no
+// gcc): testdata/capture/NAME.c is then DIR/capture/NAME.
+
+// targetsEnv names a directory of prebuilt test targets.
+const targetsEnv = "PROCSNAP_TEST_TARGETS"
 
 var (
 	buildOnce sync.Once
-	buildDir  string
+	buildDir  string // a temporary directory this test binary built into
+	targetDir string // where the targets are
 	buildErr  error
 )
 
@@ -37,18 +43,23 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// targetBin returns the path of the built testdata/capture/NAME.c.
+// targetBin returns the path of the built (or prebuilt) testdata/capture/NAME.c.
 func targetBin(tb testing.TB, name string) string {
 	tb.Helper()
 	buildOnce.Do(func() {
+		if dir := os.Getenv(targetsEnv); dir != "" {
+			targetDir = filepath.Join(dir, "capture")
+			return
+		}
 		gcc, err := exec.LookPath("gcc")
 		if err != nil {
-			buildErr = fmt.Errorf("gcc is needed to build the capture targets: %w", err)
+			buildErr = fmt.Errorf("gcc is needed to build the capture targets (or prebuilt ones in $%s): %w", targetsEnv, err)
 			return
 		}
 		if buildDir, buildErr = os.MkdirTemp("", "procsnap-capture-test-"); buildErr != nil {
 			return
 		}
+		targetDir = buildDir
 		for _, n := range []string{"threads", "content", "shmem", "churn"} {
 			src := filepath.Join("..", "..", "testdata", "capture", n+".c")
 			out, err := exec.Command(gcc, "-O2", "-Wall", "-pthread", "-o", filepath.Join(buildDir, n), src).CombinedOutput()
@@ -61,7 +72,7 @@ func targetBin(tb testing.TB, name string) string {
 	if buildErr != nil {
 		tb.Fatal(buildErr)
 	}
-	return filepath.Join(buildDir, name)
+	return filepath.Join(targetDir, name)
 }
 
 // proc is a running target.

@@ -46,7 +46,7 @@ var errTestStop = errors.New("stopped by the test")
 func TestInterruptedInEachPhase(t *testing.T) {
 	for _, phase := range []Phase{PhasePrecopy, PhaseFrozen, PhaseWriting} {
 		t.Run(string(phase), func(t *testing.T) {
-			ct := startChurn(t, 2, 4096)
+			ct := startChurn(t, 2, envInt(t, churnPagesEnv, 4096))
 			r, res, err := captureWith(t, ct.pid, func(p Progress, cancel context.CancelCauseFunc) {
 				if p.Phase == phase {
 					cancel(errTestStop)
@@ -72,7 +72,7 @@ func TestInterruptedInEachPhase(t *testing.T) {
 // capture ends with ErrTargetExited and an archive that says it holds only
 // the pre-copy.
 func TestTargetExitsDuringPrecopy(t *testing.T) {
-	ct := startChurn(t, 2, 4096)
+	ct := startChurn(t, 2, envInt(t, churnPagesEnv, 4096))
 	killed := false
 	r, res, err := captureWith(t, ct.pid, func(p Progress, _ context.CancelCauseFunc) {
 		if p.Phase == PhasePrecopy && !killed {

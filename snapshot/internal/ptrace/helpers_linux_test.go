@@ -21,9 +21,14 @@ import (
 )
 
 // The tests run real targets under real ptrace: a C program built from
-// testdata/ptrace/target.c, and helper processes re-executing this test binary.
+// testdata/ptrace/target.c (or prebuilt as DIR/ptrace/target where
+// PROCSNAP_TEST_TARGETS names DIR: make test-kernels' guest has no gcc),
+// and helper processes re-executing this test binary.
 
-const helperEnv = "PROCSNAP_PTRACE_HELPER"
+const (
+	helperEnv  = "PROCSNAP_PTRACE_HELPER"
+	targetsEnv = "PROCSNAP_TEST_TARGETS"
+)
 
 var (
 	buildOnce sync.Once
@@ -40,12 +45,16 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// targetPath builds the C target once per test binary.
+// targetPath builds the C target once per test binary, unless it is prebuilt.
 func targetPath(tb testing.TB) string {
 	buildOnce.Do(func() {
+		if dir := os.Getenv(targetsEnv); dir != "" {
+			targetBin = filepath.Join(dir, "ptrace", "target")
+			return
+		}
 		gcc, err := exec.LookPath("gcc")
 		if err != nil {
-			buildErr = fmt.Errorf("gcc is needed to build the test target: %w", err)
+			buildErr = fmt.Errorf("gcc is needed to build the test target (or a prebuilt one in $%s): %w", targetsEnv, err)
 			return
 		}
 		if buildDir, buildErr = os.MkdirTemp("", "ptrace-test-"); buildErr != nil {
