@@ -1,6 +1,7 @@
 package procfs
 
 import (
+	"errors"
 	"os"
 	"testing"
 	"unsafe"
@@ -124,4 +125,18 @@ func otherWrite(t *testing.T, pid int, b []byte) {
 	if n, err := unix.ProcessVMWritev(pid, local, remote, 0); err != nil || n != len(src) {
 		t.Fatalf("process_vm_writev: %d bytes, %v", n, err)
 	}
+}
+
+// TestCheckSoftDirty: CheckSoftDirty agrees with the kernel under test.
+func TestCheckSoftDirty(t *testing.T) {
+	err := live.CheckSoftDirty()
+	switch want := os.Getenv(softDirtyEnv); {
+	case want == "yes" && err != nil:
+		t.Fatalf("$%s=yes, but CheckSoftDirty says %v", softDirtyEnv, err)
+	case want == "no" && err == nil:
+		t.Fatalf("$%s=no, but CheckSoftDirty finds soft-dirty", softDirtyEnv)
+	case err != nil && !errors.Is(err, ErrNoSoftDirty):
+		t.Fatalf("CheckSoftDirty could not tell: %v", err)
+	}
+	t.Logf("soft-dirty: %v", err)
 }

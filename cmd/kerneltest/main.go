@@ -149,6 +149,7 @@ func printReport(w io.Writer, k *kernel, c *collector, elapsed time.Duration, pr
 	}
 	fmt.Fprintf(w, "; QEMU ran %.1f s\n", elapsed.Seconds())
 	c.table(w)
+	c.measurements(w)
 	failed := n.failed > 0 || len(problems) > 0
 	if failed {
 		c.failedOutput(w)

@@ -170,6 +170,19 @@ func verdict(sr *suiteRun) string {
 	return "FAIL"
 }
 
+// measurements prints the MEASURE lines the tests logged: figures taken
+// inside the guest (such as frozen times with and without write tracking),
+// reported, never asserted.
+func (c *collector) measurements(w io.Writer) {
+	for _, sr := range c.suites {
+		for _, s := range sr.output {
+			if _, m, ok := strings.Cut(s, "MEASURE "); ok {
+				fmt.Fprintf(w, "measured in %s: %s\n", sr.name, m)
+			}
+		}
+	}
+}
+
 // failedOutput prints the whole output of each suite with a failure.
 func (c *collector) failedOutput(w io.Writer) {
 	for _, sr := range c.suites {

@@ -39,6 +39,10 @@ var suites = []suite{
 		"PROCSNAP_CHURN_PAGES=256",
 		"PROCSNAP_FREEZE_ROUNDS=3",
 		"PROCSNAP_BIG_MIB=16",
+		// --track-writes: 20 exact captures under churn as the issue asks,
+		// of a smaller churn target; the 256 MiB freeze comparison once.
+		"PROCSNAP_TRACK_ROUNDS=20",
+		"PROCSNAP_TRACK_FREEZE_ROUNDS=1",
 	}},
 }
 

@@ -39,6 +39,7 @@ type captureOpts struct {
 	output, level, chunk, buffer, note string
 	freeze                             string
 	force, includeUnreadable           bool
+	trackWrites                        bool
 	noProgress, quiet                  bool
 }
 
@@ -50,6 +51,7 @@ func captureFlags(o *captureOpts, stdout io.Writer) *pflag.FlagSet {
 	fs.StringVar(&o.level, "level", "fastest", "compression level: fastest, default or better")
 	fs.StringVar(&o.chunk, "chunk-size", "1MiB", "chunk size, a power of two (e.g. 256KiB, 4MiB)")
 	fs.StringVar(&o.freeze, "freeze", "precopy", "precopy: copy while the target runs, freeze, re-read and keep what changed (short freeze, little memory); whole: copy everything while frozen")
+	fs.BoolVar(&o.trackWrites, "track-writes", false, "re-read under the freeze only the private anonymous pages the kernel saw written since the pre-copy (needs soft-dirty, which many distribution kernels have; it clears the target's soft-dirty bits)")
 	fs.StringVar(&o.buffer, "buffer", "", "memory for pages kept under the freeze: those that changed, or all with --freeze=whole; beyond it they are compressed while frozen (e.g. 512MiB; default half of MemAvailable)")
 	fs.StringVar(&o.note, "note", "", "examiner's note, stored in the archive metadata")
 	fs.BoolVar(&o.noProgress, "no-progress", false, "no progress display on stderr")
@@ -135,7 +137,10 @@ func (o captureOpts) snapshotOptions() (capture.Options, error) {
 	if chunk > format.MaxChunkSize || chunk&(chunk-1) != 0 || chunk < 4096 {
 		return capture.Options{}, usagef("--chunk-size %s: want a power of two from 4KiB to 16MiB", o.chunk)
 	}
-	return capture.Options{Mode: mode, IncludeUnreadable: o.includeUnreadable, Level: lvl, ChunkSize: int(chunk),
+	if o.trackWrites && mode != capture.ModePrecopy {
+		return capture.Options{}, usagef("--track-writes needs --freeze=precopy: with --freeze=%s every page is read under the freeze anyway", mode)
+	}
+	return capture.Options{Mode: mode, TrackWrites: o.trackWrites, IncludeUnreadable: o.includeUnreadable, Level: lvl, ChunkSize: int(chunk),
 		BufferSize: buffer, Note: o.note, ToolVersion: version}, nil
 }
 

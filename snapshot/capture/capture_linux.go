@@ -74,6 +74,10 @@ func (s *session) run(ctx context.Context, w io.Writer) (*Result, error) {
 	s.meta.CaptureStart, s.meta.CaptureStartMono = time.Now().UTC(), monoNow()
 	_ = s.aw.WriteMeta(s.meta)
 	if s.opts.Mode == ModePrecopy {
+		if err := s.changes.begin(); err != nil {
+			s.aw.Abort()
+			return nil, fmt.Errorf("--track-writes: clear the soft-dirty bits of PID %d: %w", s.pid, err)
+		}
 		s.freeze.PrecopyStart = s.meta.CaptureStart
 		if err := s.precopyAll(ctx); err != nil {
 			return s.closeIncomplete(ctx, "the pre-copy", err)
@@ -108,6 +112,12 @@ func (s *session) prepare(st procfs.Status) error {
 	}
 	if len(maps) == 0 {
 		return fmt.Errorf("PID %d has no memory mappings (a kernel thread?): nothing to capture", s.pid)
+	}
+	if s.opts.TrackWrites {
+		if err := s.pfs.CheckSoftDirty(); err != nil {
+			return fmt.Errorf("--track-writes: %w; capture without it (every resident page is then read again under the freeze)", err)
+		}
+		s.changes = softDirty{pfs: s.pfs, pid: s.pid, pageSize: int(s.pageSize)}
 	}
 	s.meta = gatherMeta(s.pfs, s.pid, st, s.opts)
 	if s.keyed, err = newKeyedHash(int(s.pageSize)); err != nil {

@@ -117,7 +117,8 @@ func (f *finalPass) runFrom(ctx context.Context, from int, total int64) bool {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			w := &passWorker{f: f, buf: make([]byte, finalPiece), sw: slabWriter{store: f.s.store}}
+			w := f.newWorker()
+			defer w.cw.close()
 			for !full.Load() {
 				i := int(next.Add(1) - 1)
 				if i >= len(f.units) {
@@ -158,10 +159,21 @@ func (f *finalPass) emitRest(ctx context.Context, em *emitter, progress func(Pha
 
 // passWorker handles units with its own read buffer and store slab.
 type passWorker struct {
-	f   *finalPass
-	buf []byte
-	sw  slabWriter
-	out outBuilder
+	f     *finalPass
+	buf   []byte
+	sw    slabWriter
+	out   outBuilder
+	cw    changeWorker
+	dirty []bool // per page of a unit: may have been written since the pre-copy
+}
+
+func (f *finalPass) newWorker() *passWorker {
+	cw, err := f.s.changes.worker()
+	if err != nil {
+		cw = rereadAll{} // without the kernel's answer, read everything again: exact anyway
+	}
+	return &passWorker{f: f, buf: make([]byte, finalPiece), sw: slabWriter{store: f.s.store}, cw: cw,
+		dirty: make([]bool, finalPiece/f.s.pageSize)}
 }
 
 // handle fills u.out. It returns false, leaving u not done, when the page
@@ -206,24 +218,66 @@ func (w *passWorker) zeroRun(cur *fpCursor, a, b uint64) {
 	}
 }
 
-// readRun reads a unit and compares each page with the pre-copy.
+// readRun handles a unit of pages to read: those that may have changed
+// since the pre-copy are read again and compared; the others (only with
+// write tracking) are as pre-copied, where the pre-copy has them.
 func (w *passWorker) readRun(ctx context.Context, cur *fpCursor, u *unit) bool {
 	s := w.f.s
+	ps := s.pageSize
 	p := &w.f.plans[u.plan]
-	pc := &piece{start: u.start, buf: w.buf[:u.end-u.start], file: fileOf(p, u.kind), useMem: p.useMem}
+	dirty := w.dirty[:(u.end-u.start)/ps]
+	if err := w.cw.written(p, u.start, dirty); err != nil {
+		_ = rereadAll{}.written(p, u.start, dirty)
+	}
+	for i := 0; i < len(dirty); {
+		j := i + 1
+		for j < len(dirty) && dirty[j] == dirty[i] {
+			j++
+		}
+		a, b := u.start+uint64(i)*ps, u.start+uint64(j)*ps
+		if dirty[i] {
+			if !w.reread(ctx, cur, u, p, a, b) {
+				return false
+			}
+		} else if !w.unwritten(ctx, cur, u, p, a, b) {
+			return false
+		}
+		i = j
+	}
+	return true
+}
+
+// unwritten takes pages the kernel saw unwritten as pre-copied, and reads
+// those the pre-copy has no fingerprint of.
+func (w *passWorker) unwritten(ctx context.Context, cur *fpCursor, u *unit, p *regionPlan, a, b uint64) bool {
+	ps := w.f.s.pageSize
+	for addr := a; addr < b; addr += ps {
+		if _, ok := cur.at(addr, ps); ok {
+			w.out.add(addr, addr+ps, outInherit, 0, nil, false)
+		} else if !w.reread(ctx, cur, u, p, addr, addr+ps) {
+			return false
+		}
+	}
+	return true
+}
+
+// reread reads [a, b) of a unit again and compares each page with the
+// pre-copy.
+func (w *passWorker) reread(ctx context.Context, cur *fpCursor, u *unit, p *regionPlan, a, b uint64) bool {
+	s := w.f.s
+	pc := &piece{start: a, buf: w.buf[:b-a], file: fileOf(p, u.kind), useMem: p.useMem}
 	s.cp.readPiece(ctx, pc)
 	u.st.note(pc)
 	w.f.reread.Add(int64(pc.done))
 	ps := int(s.pageSize)
 	fi := 0
 	for i := 0; i < pc.done; i += ps {
-		addr := u.start + uint64(i)
-		if !w.page(cur, addr, pc.buf[i:i+ps], pc, &fi) {
+		if !w.page(cur, a+uint64(i), pc.buf[i:i+ps], pc, &fi) {
 			return false
 		}
 	}
-	if stop := u.start + uint64(pc.done); stop < u.end {
-		w.out.add(stop, u.end, outNotCaptured, 0, nil, false)
+	if stop := a + uint64(pc.done); stop < b {
+		w.out.add(stop, b, outNotCaptured, 0, nil, false)
 	}
 	return true
 }

@@ -36,6 +36,12 @@ func ParseMode(s string) (Mode, error) {
 // the fastest compression level with default sizes.
 type Options struct {
 	Mode              Mode         // "" means ModePrecopy
+	// TrackWrites clears the target's soft-dirty bits before the pre-copy
+	// and re-reads under the freeze only the private anonymous pages the
+	// kernel saw written since (plus everything else in full). It changes
+	// the target's soft-dirty state, so it is opt-in; a kernel without
+	// soft-dirty refuses it. ModePrecopy only.
+	TrackWrites bool
 	IncludeUnreadable bool         // also read regions without r permission, through /proc/PID/mem
 	Level             format.Level // compression level
 	ChunkSize         int          // archive chunk size; 0 = format.DefaultChunkSize
@@ -114,6 +120,9 @@ func (o *Options) defaults() error {
 	}
 	if _, err := ParseMode(string(o.Mode)); err != nil {
 		return err
+	}
+	if o.TrackWrites && o.Mode != ModePrecopy {
+		return fmt.Errorf("write tracking needs the pre-copy (--freeze=precopy): with --freeze=%s every page is read under the freeze anyway", o.Mode)
 	}
 	if o.ChunkSize == 0 {
 		o.ChunkSize = format.DefaultChunkSize

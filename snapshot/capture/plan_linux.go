@@ -13,6 +13,9 @@ type regionPlan struct {
 	desc   format.RegionDesc
 	runs   []run // cover [Start, End) in order; empty when skipped
 	useMem bool  // read through /proc/PID/mem (no r permission)
+	// privateAnon: private anonymous memory, whose writes only the process
+	// (and the kernel on its behalf) make.
+	privateAnon bool
 	// file is the object behind a shared mapping, opened through
 	// map_files: its runKindFile runs are read from it at file offset
 	// desc.Offset + (address - desc.Start). Close it with closePlans.
@@ -73,6 +76,7 @@ func makePlan(pfs procfs.FS, pid int, maps []procfs.Mapping, pageSize int, inclu
 			continue
 		}
 		p.useMem = !m.Readable()
+		p.privateAnon = sparseCandidate(m)
 		switch {
 		case sharedObject(m):
 			p.file, p.runs = fileRuns(pfs, pid, m, pageSize)
