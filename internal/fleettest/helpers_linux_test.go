@@ -163,7 +163,8 @@ func goTool() string {
 // target is a running testdata/fleet/target.c.
 type target struct {
 	pid    int
-	secret string // what its heap holds: "procsnap-fleet-secret=" + the argument
+	word   string // its argument, random: only its command line holds it
+	secret string // what its heap holds: "procsnap-fleet-secret=" + word
 }
 
 // startTarget starts the C target with a fresh random secret and waits until
@@ -210,7 +211,16 @@ func startTarget(t *testing.T, bin string) target {
 	case <-time.After(10 * time.Second):
 		t.Fatal("target not ready after 10 s")
 	}
-	return target{pid: cmd.Process.Pid, secret: "procsnap-fleet-secret=" + word}
+	return target{pid: cmd.Process.Pid, word: word, secret: "procsnap-fleet-secret=" + word}
+}
+
+// hasNameSelector tells whether this procsnap selects by --name REGEX
+// (being added while the fleet tests were written): the tests then select
+// one target by name too.
+func hasNameSelector(t *testing.T, procsnap string) bool {
+	t.Helper()
+	r := run(t, exec.Command(procsnap, "capture", "--help"))
+	return r.code == 0 && bytes.Contains(r.stdout, []byte("--name"))
 }
 
 // gonePID returns the PID of a process that has exited and been reaped.
