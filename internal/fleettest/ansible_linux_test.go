@@ -42,21 +42,6 @@ func TestAnsiblePlaybook(t *testing.T) {
 	srv := startSSHD(t)
 	procsnap, targetBin := binaries(t)
 	alpha, bravo := startTarget(t, targetBin), startTarget(t, targetBin)
-
-	work := t.TempDir()
-	dirs := map[string]string{
-		"control":   filepath.Join(work, "control"),   // where ansible-playbook runs
-		"host-tmp":  filepath.Join(work, "host-tmp"),  // procsnap_remote_parent, on the host
-		"ansible":   filepath.Join(work, "ansible"),   // Ansible's config, home and local temp
-		"unused-rt": filepath.Join(work, "unused-rt"), // the inventory's ansible_remote_tmp
-	}
-	for k, d := range dirs {
-		if k != "unused-rt" {
-			if err := os.MkdirAll(d, 0o700); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
 	hosts := map[string]string{
 		"alpha":   fmt.Sprintf(`{procsnap_select: ["%d"]}`, alpha.pid),
 		"bravo":   fmt.Sprintf(`{procsnap_select: "%d"}`, bravo.pid), // a string, split
@@ -69,19 +54,16 @@ func TestAnsiblePlaybook(t *testing.T) {
 		// line, which procsnap never takes for its target.
 		hosts["bravo"] = fmt.Sprintf(`{procsnap_select: "--name %s"}`, bravo.word)
 	}
-	inventory := filepath.Join(dirs["ansible"], "inventory.yml")
-	if err := os.WriteFile(inventory, []byte(inventoryYAML(srv, hosts, dirs)), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	w := newAnsibleWork(t, srv, hosts)
 	playbook, err := filepath.Abs(filepath.Join("..", "..", "docs", "fleet", "ansible", "procsnap-capture.yml"))
 	if err != nil {
 		t.Fatal(err)
 	}
 
-	cmd := exec.Command(playbookCmd, "-i", inventory, playbook, "-e", "procsnap_binary="+procsnap)
-	cmd.Dir = dirs["control"]
-	cmd.Env = ansibleEnv(t, dirs["ansible"], dirs["control"])
-	t.Cleanup(func() { closeMasters(t, srv, filepath.Join(dirs["ansible"], "cp")) })
+	cmd := exec.Command(playbookCmd, "-i", w.inventory, playbook, "-e", "procsnap_binary="+procsnap)
+	cmd.Dir = w.control
+	cmd.Env = ansibleEnv(t, w.ansible, w.control)
+	t.Cleanup(func() { closeMasters(t, srv, filepath.Join(w.ansible, "cp")) })
 	played := time.Now()
 	r := run(t, cmd)
 	logDuration(t, "ansible-playbook", played)
@@ -101,25 +83,64 @@ func TestAnsiblePlaybook(t *testing.T) {
 			t.Errorf("the output does not say %q", want)
 		}
 	}
-
-	evidence := filepath.Join(dirs["control"], "evidence")
+	evidence := filepath.Join(w.control, "evidence")
 	checkEvidence(t, procsnap, filepath.Join(evidence, "alpha"), alpha, bravo.secret)
 	checkEvidence(t, procsnap, filepath.Join(evidence, "bravo"), bravo, alpha.secret)
+	w.checkNothingLeft(t)
+}
+
+// ansibleWork is where the Ansible test works.
+type ansibleWork struct {
+	control   string // where ansible-playbook runs: evidence/ goes here
+	hostTmp   string // procsnap_remote_parent, on the host
+	ansible   string // Ansible's config, home, local temp and control sockets
+	unusedRT  string // the inventory's ansible_remote_tmp, which must stay unused
+	inventory string
+}
+
+// newAnsibleWork makes the directories and writes the inventory of hosts.
+func newAnsibleWork(t *testing.T, srv *sshServer, hosts map[string]string) *ansibleWork {
+	t.Helper()
+	work := t.TempDir()
+	w := &ansibleWork{
+		control:  filepath.Join(work, "control"),
+		hostTmp:  filepath.Join(work, "host-tmp"),
+		ansible:  filepath.Join(work, "ansible"),
+		unusedRT: filepath.Join(work, "unused-rt"),
+	}
+	for _, d := range []string{w.control, w.hostTmp, w.ansible} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w.inventory = filepath.Join(w.ansible, "inventory.yml")
+	if err := os.WriteFile(w.inventory, []byte(inventoryYAML(srv, hosts, w)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+// checkNothingLeft checks that the failed hosts left no evidence, that the
+// parent of the playbook's temporary directories on the host is empty
+// (every host's was removed, the failed ones' too) and that Ansible never
+// used its default remote temporary directory.
+func (w *ansibleWork) checkNothingLeft(t *testing.T) {
+	t.Helper()
 	for _, host := range []string{"charlie", "delta"} {
-		if m, _ := filepath.Glob(filepath.Join(evidence, host, "*.psnap")); len(m) != 0 {
+		if m, _ := filepath.Glob(filepath.Join(w.control, "evidence", host, "*.psnap")); len(m) != 0 {
 			t.Errorf("failed host %s left evidence %q", host, m)
 		}
 	}
-	if left, err := os.ReadDir(dirs["host-tmp"]); err != nil || len(left) != 0 {
+	if left, err := os.ReadDir(w.hostTmp); err != nil || len(left) != 0 {
 		t.Errorf("the host's temporary directory holds %v (%v), want nothing", names(left), err)
 	}
-	if left, err := os.ReadDir(dirs["unused-rt"]); !os.IsNotExist(err) {
+	if left, err := os.ReadDir(w.unusedRT); !os.IsNotExist(err) {
 		t.Errorf("Ansible used its default remote temporary directory: %v (%v)", names(left), err)
 	}
 }
 
 // inventoryYAML is the test's inventory: every host is the test's sshd.
-func inventoryYAML(srv *sshServer, hosts map[string]string, dirs map[string]string) string {
+func inventoryYAML(srv *sshServer, hosts map[string]string, w *ansibleWork) string {
 	var b strings.Builder
 	b.WriteString("fleet:\n  hosts:\n")
 	for _, h := range []string{"alpha", "bravo", "charlie", "delta"} {
@@ -139,7 +160,7 @@ func inventoryYAML(srv *sshServer, hosts map[string]string, dirs map[string]stri
     ansible_remote_tmp: %s
     procsnap_remote_parent: %s
 `, srv.port, strconv.Quote(srv.key), strconv.Quote(strings.Join(common, " ")),
-		strconv.Quote(dirs["unused-rt"]), strconv.Quote(dirs["host-tmp"]))
+		strconv.Quote(w.unusedRT), strconv.Quote(w.hostTmp))
 	return b.String()
 }
 

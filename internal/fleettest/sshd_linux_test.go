@@ -60,62 +60,16 @@ func startSSHD(t *testing.T) *sshServer {
 	sshd, keygen := need(t, "sshd"), need(t, "ssh-keygen")
 	s := &sshServer{ssh: need(t, "ssh")}
 	dir := t.TempDir()
-	s.log = filepath.Join(dir, "sshd.log")
-	logf, err := os.Create(s.log)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer logf.Close()
-	hostKey := filepath.Join(dir, "host_ed25519")
-	s.key = filepath.Join(dir, "client_ed25519")
-	for _, k := range []string{hostKey, s.key} {
-		if out, err := exec.Command(keygen, "-q", "-t", "ed25519", "-N", "", "-C", "procsnap-fleettest", "-f", k).CombinedOutput(); err != nil {
-			t.Fatalf("ssh-keygen: %v\n%s", err, out)
-		}
-	}
-	clientPub, err := os.ReadFile(s.key + ".pub")
-	if err != nil {
-		t.Fatal(err)
-	}
-	authorized := filepath.Join(dir, "authorized_keys")
-	if err := os.WriteFile(authorized, clientPub, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	hostKey, authorized := s.makeKeys(t, keygen, dir)
 	// The privilege separation directory that Debian's sshd requires; the
 	// system's sshd service normally creates it.
 	if err := os.MkdirAll("/run/sshd", 0o755); err != nil {
 		t.Fatalf("sshd needs /run/sshd: %v", err)
 	}
-	var cmd *exec.Cmd
-	var exited chan struct{}
-	for attempt := 0; ; attempt++ {
-		s.port = freePort(t)
-		config := filepath.Join(dir, "sshd_config")
-		if err := os.WriteFile(config, []byte(sshdConfig(s.port, hostKey, authorized, dir)), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		// sshd re-executes itself, so it must be started by its absolute path.
-		cmd = exec.Command(sshd, "-D", "-e", "-f", config)
-		// A file, not a pipe: waiting for sshd does not wait for the
-		// sessions it started, which inherit its stderr.
-		cmd.Stdout, cmd.Stderr = logf, logf
-		if err := cmd.Start(); err != nil {
-			t.Fatalf("start sshd: %v", err)
-		}
-		exited = make(chan struct{})
-		go func(cmd *exec.Cmd, exited chan struct{}) { cmd.Wait(); close(exited) }(cmd, exited)
-		err := waitSSH(s.port, exited, 10*time.Second)
-		if err == nil {
-			break
-		}
-		cmd.Process.Kill()
-		<-exited
-		// Another process may have taken the port between freePort and
-		// sshd's bind: try another one, twice.
-		if attempt == 2 {
-			t.Fatalf("sshd did not come up on 127.0.0.1:%d: %v\n%s", s.port, err, s.logText())
-		}
-	}
+	s.log = filepath.Join(dir, "sshd.log")
+	cmd, exited := s.launch(t, sshd, dir, func(port int) string {
+		return sshdConfig(port, hostKey, authorized, dir)
+	})
 	t.Cleanup(func() {
 		cmd.Process.Signal(syscall.SIGTERM)
 		select {
@@ -139,6 +93,68 @@ func startSSHD(t *testing.T) *sshServer {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// makeKeys makes the host key and the client key (s.key) in dir, and the
+// authorized_keys file that lets the client key in.
+func (s *sshServer) makeKeys(t *testing.T, keygen, dir string) (hostKey, authorized string) {
+	t.Helper()
+	hostKey = filepath.Join(dir, "host_ed25519")
+	s.key = filepath.Join(dir, "client_ed25519")
+	for _, k := range []string{hostKey, s.key} {
+		if out, err := exec.Command(keygen, "-q", "-t", "ed25519", "-N", "", "-C", "procsnap-fleettest", "-f", k).CombinedOutput(); err != nil {
+			t.Fatalf("ssh-keygen: %v\n%s", err, out)
+		}
+	}
+	clientPub, err := os.ReadFile(s.key + ".pub")
+	if err != nil {
+		t.Fatal(err)
+	}
+	authorized = filepath.Join(dir, "authorized_keys")
+	if err := os.WriteFile(authorized, clientPub, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return hostKey, authorized
+}
+
+// launch starts sshd with the config that config makes for a port, on a
+// free port, and returns once it greets; exited is closed when it has
+// exited and been waited for.
+func (s *sshServer) launch(t *testing.T, sshd, dir string, config func(port int) string) (*exec.Cmd, chan struct{}) {
+	t.Helper()
+	logf, err := os.Create(s.log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer logf.Close()
+	path := filepath.Join(dir, "sshd_config")
+	for attempt := 0; ; attempt++ {
+		s.port = freePort(t)
+		if err := os.WriteFile(path, []byte(config(s.port)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		// sshd re-executes itself, so it must be started by its absolute path.
+		cmd := exec.Command(sshd, "-D", "-e", "-f", path)
+		// A file, not a pipe: waiting for sshd does not wait for the
+		// sessions it started, which inherit its stderr.
+		cmd.Stdout, cmd.Stderr = logf, logf
+		if err := cmd.Start(); err != nil {
+			t.Fatalf("start sshd: %v", err)
+		}
+		exited := make(chan struct{})
+		go func() { cmd.Wait(); close(exited) }()
+		err := waitSSH(s.port, exited, 10*time.Second)
+		if err == nil {
+			return cmd, exited
+		}
+		cmd.Process.Kill()
+		<-exited
+		// Another process may have taken the port between freePort and
+		// sshd's bind: try another one, twice.
+		if attempt == 2 {
+			t.Fatalf("sshd did not come up on 127.0.0.1:%d: %v\n%s", s.port, err, s.logText())
+		}
+	}
 }
 
 // sshdConfig is a complete sshd_config: nothing is read from /etc/ssh. Root
