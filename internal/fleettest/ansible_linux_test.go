@@ -26,8 +26,8 @@ import (
 //
 // It asserts that ansible-playbook exits 2 (some hosts failed) after
 // running every host to its end: alpha and bravo succeed, each archive is
-// in evidence/HOST/ of the directory ansible-playbook ran in, mode 0600,
-// with a .sha256 file that sha256sum -c accepts, and verifies, is its own
+// in evidence/HOST/ of the directory ansible-playbook ran in, mode 0600
+// (the directories 0700), with a .sha256 file that sha256sum -c accepts, and verifies, is its own
 // target's and holds its own target's secret and not the other's; charlie
 // and delta fail, each with a message naming the host and the task, and
 // leave no archive. On the host, the parent of the playbook's temporary
@@ -229,7 +229,7 @@ func checkRecap(t *testing.T, out []byte, want map[string]int) {
 }
 
 // checkEvidence checks one host's evidence directory: one archive, mode
-// 0600, its .sha256 right, and examine passes.
+// 0600 in directories of mode 0700, its .sha256 right, and examine passes.
 func checkEvidence(t *testing.T, procsnap, dir string, tg target, absent string) {
 	t.Helper()
 	m, _ := filepath.Glob(filepath.Join(dir, "*.psnap"))
@@ -238,8 +238,10 @@ func checkEvidence(t *testing.T, procsnap, dir string, tg target, absent string)
 		return
 	}
 	archive := m[0]
-	if fi, err := os.Stat(archive); err != nil || fi.Mode().Perm() != 0o600 {
-		t.Errorf("%s: mode %v (%v), want 0600", archive, fi.Mode(), err)
+	for path, perm := range map[string]os.FileMode{archive: 0o600, dir: 0o700, filepath.Dir(dir): 0o700} {
+		if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != perm {
+			t.Errorf("%s: mode %v (%v), want %v", path, fi.Mode(), err, perm)
+		}
 	}
 	sum, err := os.ReadFile(archive + ".sha256")
 	if want := fileDigest(t, archive) + "  " + filepath.Base(archive) + "\n"; err != nil || string(sum) != want {
