@@ -11,3 +11,5 @@ require (
 )
 
 require github.com/minio/highwayhash v1.0.4
+
+require gopkg.in/yaml.v3 v3.0.1
