@@ -6,8 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strconv"
 	"time"
 
@@ -38,7 +36,7 @@ type captureOpts struct {
 func captureFlags(o *captureOpts, stdout io.Writer) *pflag.FlagSet {
 	fs := newFlagSet("capture", captureUsage, stdout)
 	fs.StringVarP(&o.output, "output", "o", "", `archive path, "-" for stdout (default procsnap-PID-UTCTIME.psnap)`)
-	fs.BoolVar(&o.force, "force", false, "overwrite an existing output file")
+	fs.BoolVar(&o.force, "force", false, "replace an existing regular file (a device, FIFO or socket is written to as it is)")
 	fs.BoolVar(&o.includeUnreadable, "include-unreadable", false, "also read regions without r permission, through /proc/PID/mem")
 	fs.StringVar(&o.level, "level", "fastest", "compression level: fastest, default or better")
 	fs.StringVar(&o.chunk, "chunk-size", "1MiB", "chunk size, a power of two (e.g. 256KiB, 4MiB)")
@@ -74,16 +72,16 @@ func runCapture(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	var ie *snapshot.IncompleteError
 	switch {
 	case res == nil: // failed before the first record: nothing worth keeping
-		out.discard()
+		out.abort()
 	case err == nil || errors.As(err, &ie): // the archive was closed
-		if ferr := out.finish(); ferr != nil && err == nil {
+		if ferr := out.commit(); ferr != nil && err == nil {
 			err = ferr
 		}
 		if !o.quiet {
 			printCaptureSummary(stderr, res, out.name)
 		}
 	default: // a write error (full disk, closed pipe): the target was thawed
-		kept := out.keepPartial()
+		kept := out.keep()
 		if !o.quiet {
 			fmt.Fprintf(stderr, "procsnap: the archive was cut short after %s; %s\n", human(uint64(res.ArchiveBytes)), kept)
 		}
@@ -113,74 +111,17 @@ func (o captureOpts) snapshotOptions() (snapshot.Options, error) {
 		BufferSize: buffer, Note: o.note, ToolVersion: version}, nil
 }
 
-// captureOutput is where an archive goes: a file or stdout.
-type captureOutput struct {
-	w    io.Writer
-	name string   // what the user asked for ("-" for stdout)
-	path string   // the file written: name, or a temporary file beside it
-	f    *os.File // nil for stdout
-}
-
 // openCaptureOutput opens the archive's destination before the target is
-// touched. Without --force an existing file is refused. With --force the
-// archive is written to a temporary file beside it, which replaces the old
-// file only once the archive is closed: a capture that fails, or is cut
-// short by a full disk, never destroys the earlier file.
-func openCaptureOutput(o captureOpts, pid int, stdout io.Writer) (*captureOutput, error) {
-	if o.output == "-" {
-		if isTerminal(stdout) {
-			return nil, usagef("refusing to write an archive to a terminal: redirect or pipe stdout, or use -o FILE")
-		}
-		return &captureOutput{w: stdout, name: "-"}, nil
-	}
+// touched (see output.go). Over an existing regular file (--force) the
+// archive goes to a temporary file beside it, which replaces the old file
+// only once the archive is closed: a capture that fails, or is cut short by
+// a full disk, never destroys the earlier file.
+func openCaptureOutput(o captureOpts, pid int, stdout io.Writer) (*output, error) {
 	name := o.output
 	if name == "" {
 		name = fmt.Sprintf("procsnap-%d-%s.psnap", pid, time.Now().UTC().Format("20060102T150405Z"))
 	}
-	path := name
-	if o.force {
-		path = filepath.Join(filepath.Dir(name), fmt.Sprintf(".%s.%d.partial", filepath.Base(name), os.Getpid()))
-	}
-	f, err := createOutput(path, o.force)
-	if err != nil {
-		return nil, err
-	}
-	return &captureOutput{w: f, name: name, path: path, f: f}, nil
-}
-
-// discard removes a file that holds no archive.
-func (c *captureOutput) discard() {
-	if c.f != nil {
-		c.f.Close()
-		os.Remove(c.path)
-	}
-}
-
-// finish makes a closed archive durable and puts it in place.
-func (c *captureOutput) finish() error {
-	if c.f == nil {
-		return nil
-	}
-	err := c.f.Sync()
-	if cerr := c.f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil && c.path != c.name {
-		err = os.Rename(c.path, c.name)
-	}
-	if err != nil {
-		return fmt.Errorf("finish %s: %w", c.name, err)
-	}
-	return nil
-}
-
-// keepPartial keeps what a write error left, where it is, and says where.
-func (c *captureOutput) keepPartial() string {
-	if c.f == nil {
-		return "the receiving end holds what was written before the error; it stays readable as far as it goes"
-	}
-	c.f.Close()
-	return fmt.Sprintf("what was written is kept in %s and stays readable as far as it goes (procsnap verify %s)", c.path, c.path)
+	return openOutput(name, o.force, stdout, "an archive")
 }
 
 // captureExit maps a capture's outcome to the documented exit codes.

@@ -2,11 +2,8 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
 	"strconv"
 	"strings"
 
@@ -52,30 +49,6 @@ func parseRange(s string) (uint64, uint64, error) {
 		return 0, 0, fmt.Errorf("bad range %q: the end must be above the start", s)
 	}
 	return lo, hi, nil
-}
-
-// createOutput creates path for writing evidence or extracted memory:
-// mode 0600, and an existing file is never replaced without force.
-func createOutput(path string, force bool) (*os.File, error) {
-	flags := os.O_WRONLY | os.O_CREATE | os.O_EXCL
-	if force {
-		flags = os.O_WRONLY | os.O_CREATE | os.O_TRUNC
-	}
-	f, err := os.OpenFile(path, flags, 0o600)
-	if errors.Is(err, fs.ErrExist) {
-		return nil, fmt.Errorf("%s already exists (use --force to overwrite it)", path)
-	}
-	if err != nil {
-		return nil, err
-	}
-	if force {
-		// An existing file keeps its mode through O_TRUNC: tighten it.
-		if err := f.Chmod(0o600); err != nil {
-			f.Close()
-			return nil, err
-		}
-	}
-	return f, nil
 }
 
 // openArchive opens an archive for an offline verb.
