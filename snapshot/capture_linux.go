@@ -97,6 +97,9 @@ func (c *capture) prepareBuffer() error {
 // planNeed is how many bytes a plan of the running target reads.
 func (c *capture) planNeed() (int64, error) {
 	_, maps, err := c.pfs.Maps(c.pid)
+	if (err != nil || len(maps) == 0) && exited(c.pfs, c.pid) {
+		return 0, fmt.Errorf("PID %d exited before it could be frozen: nothing was captured", c.pid)
+	}
 	if err != nil {
 		return 0, fmt.Errorf("read maps of PID %d: %w", c.pid, err)
 	}
