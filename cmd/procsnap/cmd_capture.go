@@ -68,7 +68,7 @@ func runCapture(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	res, err := snapshot.Capture(ctx, pid, out.w, opts)
+	res, err := snapshot.Capture(ctx, pid, testHold(out.w), opts)
 	var ie *snapshot.IncompleteError
 	switch {
 	case res == nil: // failed before the first record: nothing worth keeping
