@@ -7,18 +7,29 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/procsnap/procsnap/format"
+	"github.com/procsnap/procsnap/procfs"
 	"github.com/procsnap/procsnap/snapshot"
 	"github.com/spf13/pflag"
 )
 
 const captureUsage = `Usage: procsnap capture [flags] PID
+       procsnap capture [flags] NAME
+       procsnap capture [flags] --name REGEX
 
 Freeze every thread of process PID, copy every readable memory region and the
 verbatim /proc/PID/maps into a compressed, hashed archive, then let it run on.
 The target is never left stopped: not on error, Ctrl-C, SIGTERM or SIGKILL.
+
+Instead of a PID: NAME picks the process whose comm (/proc/PID/comm) or the
+base name of whose argv[0] equals NAME; --name REGEX the process whose comm
+or command line (arguments joined by spaces) the Go regular expression
+matches. It must be exactly one process: several are listed (PID, user,
+command line) and refused. procsnap itself, kernel threads and zombies
+never match.
 
 The archive is written with mode 0600 (process memory holds secrets). With
 -o - it streams to stdout, e.g. over ssh:  procsnap capture -o - 1234 | ssh host 'cat > x.psnap'
@@ -29,6 +40,7 @@ Exit codes: 0 complete, 1 failure, 2 usage, 3 archive written but incomplete
 
 type captureOpts struct {
 	output, level, chunk, buffer, note string
+	name                               string
 	force, includeUnreadable           bool
 	noProgress, quiet                  bool
 }
@@ -37,6 +49,7 @@ func captureFlags(o *captureOpts, stdout io.Writer) *pflag.FlagSet {
 	fs := newFlagSet("capture", captureUsage, stdout)
 	fs.StringVarP(&o.output, "output", "o", "", `archive path, "-" for stdout (default procsnap-PID-UTCTIME.psnap)`)
 	fs.BoolVar(&o.force, "force", false, "replace an existing regular file (a device, FIFO or socket is written to as it is)")
+	fs.StringVar(&o.name, "name", "", "capture the one process whose comm or command line matches this regular expression")
 	fs.BoolVar(&o.includeUnreadable, "include-unreadable", false, "also read regions without r permission, through /proc/PID/mem")
 	fs.StringVar(&o.level, "level", "fastest", "compression level: fastest, default or better")
 	fs.StringVar(&o.chunk, "chunk-size", "1MiB", "chunk size, a power of two (e.g. 256KiB, 4MiB)")
@@ -50,12 +63,12 @@ func captureFlags(o *captureOpts, stdout io.Writer) *pflag.FlagSet {
 func runCapture(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var o captureOpts
 	fs := captureFlags(&o, stdout)
-	if err := parseFlags(fs, args, 1); err != nil {
+	if err := parseFlags(fs, args, -1); err != nil {
 		return err
 	}
-	pid, err := strconv.Atoi(fs.Arg(0))
-	if err != nil || pid <= 0 {
-		return usagef("bad PID %q: want a process id such as 1234", fs.Arg(0))
+	pid, err := captureTarget(fs.Args(), o.name, fs.Changed("name"))
+	if err != nil {
+		return err
 	}
 	opts, err := o.snapshotOptions()
 	if err != nil {
@@ -87,6 +100,32 @@ func runCapture(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		}
 	}
 	return captureExit(err)
+}
+
+// captureTarget is the PID to capture: given, or the one process that
+// NAME or --name REGEX selects (select.go).
+func captureTarget(args []string, name string, nameGiven bool) (int, error) {
+	switch {
+	case nameGiven && len(args) > 0:
+		return 0, usagef("give a PID, a NAME or --name REGEX, not several (run 'procsnap capture --help')")
+	case nameGiven:
+		sel, err := newNameSelector(procfs.Default(), name, true)
+		if err != nil {
+			return 0, err
+		}
+		return sel.one()
+	case len(args) != 1:
+		return 0, usagef("want a PID, a NAME or --name REGEX, got %d argument(s) (run 'procsnap capture --help')", len(args))
+	}
+	pid, err := strconv.Atoi(args[0])
+	switch {
+	case err == nil && pid > 0:
+		return pid, nil
+	case err == nil || args[0] == "" || strings.HasPrefix(args[0], "-"):
+		return 0, usagef("bad PID %q: want a process id such as 1234, or a process name", args[0])
+	}
+	sel, _ := newNameSelector(procfs.Default(), args[0], false)
+	return sel.one()
 }
 
 func (o captureOpts) snapshotOptions() (snapshot.Options, error) {
