@@ -16,6 +16,7 @@ type Span struct {
 	Missing     bool
 	chunk       bool
 	off, length int64
+	head        *chunkHead // kept by ReadStream for a region without a footer
 }
 
 // IsChunk reports whether the span is stored as a chunk.
@@ -120,6 +121,9 @@ func (r *Reader) chunkHead(g *Region, s Span) (chunkHead, error) {
 	if !s.chunk {
 		return chunkHead{}, fmt.Errorf("span %#x-%#x is not a chunk", s.Start, s.End)
 	}
+	if s.head != nil {
+		return *s.head, nil
+	}
 	n := int((s.End - s.Start) / uint64(r.hdr.PageSize))
 	hl := int64(chunkHeadLen(n))
 	if recHeaderLen+hl > s.length {
@@ -161,7 +165,7 @@ func (r *Reader) chunkData(g *Region, s Span, expand bool) (chunkHead, []byte, e
 	if err != nil {
 		return h, nil, err
 	}
-	data, err := chunkBytes(h, p[chunkHeadLen(len(h.States)):], int(r.hdr.PageSize), r.zdec, expand)
+	data, err := chunkBytes(h, p[chunkHeadLen(len(h.States)):], int(r.hdr.PageSize), r.zdec, expand, nil)
 	if err != nil {
 		return h, nil, corruptf(s.off, g.Desc.Index, "chunk at %#x: %v", s.Start, err)
 	}

@@ -49,6 +49,9 @@ func runExportCore(ctx context.Context, args []string, stdout, stderr io.Writer)
 	}
 	archive := fs.Arg(0)
 	name := o.output
+	if name == "" && archive == "-" {
+		return usagef("give -o: with the archive on standard input there is no name to derive the output's from")
+	}
 	if name == "" {
 		name = archive + ".core"
 	}

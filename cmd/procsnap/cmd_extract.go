@@ -67,6 +67,9 @@ func runExtract(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	name := o.output
+	if name == "" && archive == "-" {
+		return usagef("give -o: with the archive on standard input there is no name to derive the output's from")
+	}
 	if name == "" {
 		name = fmt.Sprintf("%s.%x-%x.bin", archive, lo, hi)
 	}

@@ -40,7 +40,7 @@ func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := parseFlags(fs, args, 1); err != nil {
 		return err
 	}
-	r, err := openArchive(fs.Arg(0))
+	r, err := openArchiveOrStream(fs.Arg(0), "info")
 	if err != nil {
 		return err
 	}
@@ -195,8 +195,20 @@ func regionRef(i int) *int {
 
 // incompleteReason says why r.Complete() is false.
 func incompleteReason(r *format.Reader) string {
+	n := 0
+	for _, g := range r.Regions() {
+		if g.Footer == nil {
+			n++
+		}
+	}
+	return incompleteWhy(r.End(), r.HasTrailer(), n, len(r.Problems()))
+}
+
+// incompleteWhy says why an archive with end record e, a trailer or not,
+// unfooted regions without a footer and damaged records is incomplete.
+func incompleteWhy(e *format.End, trailer bool, unfooted, damaged int) string {
 	var why []string
-	switch e := r.End(); {
+	switch {
 	case e == nil:
 		why = append(why, "no end record (the capture was cut off)")
 	case !e.Complete && e.Reason != "":
@@ -204,20 +216,14 @@ func incompleteReason(r *format.Reader) string {
 	case !e.Complete:
 		why = append(why, "the end record says the capture did not finish")
 	}
-	if !r.HasTrailer() {
+	if !trailer {
 		why = append(why, "no trailer")
 	}
-	n := 0
-	for _, g := range r.Regions() {
-		if g.Footer == nil {
-			n++
-		}
+	if unfooted > 0 {
+		why = append(why, fmt.Sprintf("%d region(s) without a footer", unfooted))
 	}
-	if n > 0 {
-		why = append(why, fmt.Sprintf("%d region(s) without a footer", n))
-	}
-	if k := len(r.Problems()); k > 0 {
-		why = append(why, fmt.Sprintf("%d damaged record(s)", k))
+	if damaged > 0 {
+		why = append(why, fmt.Sprintf("%d damaged record(s)", damaged))
 	}
 	if len(why) == 0 {
 		return "incomplete"
