@@ -3,10 +3,14 @@ package format
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"runtime/metrics"
 	"slices"
 	"strings"
 	"testing"
@@ -193,4 +197,64 @@ func FuzzVerifyStream(f *testing.F) {
 			t.Fatalf("stream ok %v complete %v %v; file ok %v complete %v %v", s.OK, s.Complete, s.Problems, v.OK, v.Complete, v.Problems)
 		}
 	})
+}
+
+// TestVerifyStreamBoundedMemory: 256 MiB of incompressible pages streamed
+// through VerifyStream as a Writer makes them: the heap stays far below
+// the stream's size.
+func TestVerifyStreamBoundedMemory(t *testing.T) {
+	if testing.Short() {
+		t.Skip("streams 256 MiB of pages")
+	}
+	pr, pw := io.Pipe()
+	go func() {
+		aw, err := NewWriter(pw, WriterOptions{Workers: 2})
+		if err != nil {
+			pw.CloseWithError(err)
+			return
+		}
+		page := make([]byte, 1<<20)
+		rng := rand.New(rand.NewPCG(1, 2))
+		_ = aw.WriteMeta(&Meta{PID: 1})
+		_ = aw.BeginRegion(RegionDesc{Index: 0, Start: 1 << 30, End: 1<<30 + 256<<20, Perms: "rw-p"})
+		for i := range 256 {
+			for k := 0; k < len(page); k += 8 {
+				binary.LittleEndian.PutUint64(page[k:], rng.Uint64()) // incompressible
+			}
+			_ = aw.WriteData(1<<30+uint64(i)<<20, page)
+			_ = aw.Flush()
+		}
+		_ = aw.EndRegion(MethodVMReadv, "")
+		pw.CloseWithError(aw.Close(End{Complete: true}))
+	}()
+	// The live heap (as of each collection, frequent here) is what the
+	// verification holds; garbage waiting for a collection is not.
+	runtime.GC()
+	defer debug.SetGCPercent(debug.SetGCPercent(25))
+	var peak uint64
+	stop := make(chan struct{})
+	sampled := make(chan struct{})
+	go func() {
+		defer close(sampled)
+		live := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+		for {
+			metrics.Read(live)
+			peak = max(peak, live[0].Value.Uint64())
+			select {
+			case <-stop:
+				return
+			case <-time.After(10 * time.Millisecond):
+			}
+		}
+	}()
+	s, err := VerifyStream(context.Background(), pr)
+	close(stop)
+	<-sampled
+	if err != nil || !s.OK {
+		t.Fatalf("%v %+v", err, s)
+	}
+	if peak > 64<<20 {
+		t.Errorf("the live heap reached %d MiB verifying a %d MiB stream", peak>>20, s.Size>>20)
+	}
+	t.Logf("a %d MiB stream verified with a live heap of at most %d MiB", s.Size>>20, peak>>20)
 }
