@@ -57,7 +57,10 @@ func (s *streamSource) fill(end int64) bool {
 			s.err = context.Cause(s.ctx)
 			break
 		}
-		s.room(int(max(min(end-s.base-int64(len(s.buf)), MaxStreamRecord), 64<<10)))
+		// Grow with what arrives, not with what a record claims: a
+		// forged length costs only the bytes the stream really holds.
+		want := end - s.base - int64(len(s.buf))
+		s.room(int(max(min(want, int64(len(s.buf))), 64<<10)))
 		n, err := s.r.Read(s.buf[len(s.buf):cap(s.buf)])
 		s.buf = s.buf[:len(s.buf)+n]
 		switch {

@@ -258,3 +258,15 @@ func TestVerifyStreamBoundedMemory(t *testing.T) {
 	}
 	t.Logf("a %d MiB stream verified with a live heap of at most %d MiB", s.Size>>20, peak>>20)
 }
+
+// TestVerifyStreamForgedLength: a record that claims far more bytes than
+// the stream holds costs only what the stream holds.
+func TestVerifyStreamForgedLength(t *testing.T) {
+	maps := binary.LittleEndian.AppendUint64(append([]byte(recordMagic), byte(recMaps), 0, 0, 0), 64<<20)
+	b := craft(append(maps, make([]byte, 1000)...))
+	var s *StreamResult
+	alloc := allocDuring(func() { s, _ = VerifyStream(context.Background(), bytes.NewReader(b)) })
+	if s == nil || s.OK || alloc > 4<<20 {
+		t.Errorf("a 64 MiB maps record claimed in %d bytes: %+v, %d bytes allocated", len(b), s, alloc)
+	}
+}
