@@ -208,14 +208,20 @@ func encodeIndex(entries []indexEntry) []byte {
 	e := enc{b: make([]byte, 0, 8+len(entries)*indexEntryLen)}
 	e.u64(uint64(len(entries)))
 	for _, x := range entries {
-		e.u64(uint64(x.Offset))
-		e.u64(uint64(x.Length))
-		e.u16(uint16(x.Type))
-		e.u16(0)
-		e.u32(uint32(int32(x.Region)))
-		e.u64(x.Start)
-		e.u64(x.End)
+		e.b = appendIndexEntry(e.b, x)
 	}
+	return e.b
+}
+
+func appendIndexEntry(dst []byte, x indexEntry) []byte {
+	e := enc{b: dst}
+	e.u64(uint64(x.Offset))
+	e.u64(uint64(x.Length))
+	e.u16(uint16(x.Type))
+	e.u16(0)
+	e.u32(uint32(int32(x.Region)))
+	e.u64(x.Start)
+	e.u64(x.End)
 	return e.b
 }
 
@@ -227,13 +233,17 @@ func decodeIndex(p []byte) ([]indexEntry, error) {
 	}
 	out := make([]indexEntry, 0, n)
 	for i := uint64(0); i < n && d.err == nil; i++ {
-		x := indexEntry{Offset: int64(d.u64()), Length: int64(d.u64()), Type: recType(d.u16())}
-		d.u16()
-		x.Region = int(int32(d.u32()))
-		x.Start, x.End = d.u64(), d.u64()
-		out = append(out, x)
+		out = append(out, readIndexEntry(&d))
 	}
 	return out, d.done()
+}
+
+func readIndexEntry(d *dec) indexEntry {
+	x := indexEntry{Offset: int64(d.u64()), Length: int64(d.u64()), Type: recType(d.u16())}
+	d.u16()
+	x.Region = int(int32(d.u32()))
+	x.Start, x.End = d.u64(), d.u64()
+	return x
 }
 
 // trailer is the payload of the last record of a finished archive.

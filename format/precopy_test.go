@@ -311,3 +311,38 @@ func TestScatteredChanges(t *testing.T) {
 		return nil
 	}))
 }
+
+// TestPrecopyStream: VerifyStream checks a pre-copied archive as Verify
+// does: whole, it is OK; cut before the freeze, it says it is not one
+// instant; with an inherited pre-copy chunk damaged, it fails.
+func TestPrecopyStream(t *testing.T) {
+	var b bytes.Buffer
+	writeV2(t, &b)
+	ctx := context.Background()
+	res, err := VerifyStream(ctx, bytes.NewReader(b.Bytes()))
+	if err != nil || !res.OK {
+		t.Fatalf("whole: %v, %+v", err, res)
+	}
+	offs, types := records(t, b.Bytes())
+	for i, typ := range types {
+		if typ != recFreeze {
+			continue
+		}
+		cut := b.Bytes()[:offs[i]]
+		res, err := VerifyStream(ctx, bytes.NewReader(cut))
+		if err != nil || res.OK || res.Inconsistent == "" {
+			t.Errorf("cut before the freeze: %v, inconsistent %q, OK %v", err, res.Inconsistent, res.OK)
+		}
+	}
+	r := open(t, b.Bytes())
+	off := r.PrecopyRegions()[0].Spans()[0].Offset()
+	c := bytes.Clone(b.Bytes())
+	c[off+recHeaderLen+40] ^= 0xff
+	res, err = VerifyStream(ctx, bytes.NewReader(c))
+	if err != nil || res.OK {
+		t.Errorf("damaged pre-copy chunk: %v, OK %v", err, res.OK)
+	}
+	if file := open(t, c).Verify(ctx); file.OK != res.OK {
+		t.Errorf("stream says OK %v, file says %v", res.OK, file.OK)
+	}
+}

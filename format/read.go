@@ -22,6 +22,7 @@ type Span struct {
 	cStart, cEnd uint64 // the chunk record's own pages
 	rec          int    // the record's region index
 	pre          bool   // a pre-copy record
+	head         *chunkHead // kept by ReadStream for a region without a footer
 }
 
 // Precopied reports whether the span's record was written by the
@@ -134,6 +135,9 @@ func (r *Reader) chunkHead(g *Region, s Span) (chunkHead, error) {
 	if !s.chunk {
 		return chunkHead{}, fmt.Errorf("span %#x-%#x is not a chunk", s.Start, s.End)
 	}
+	if s.head != nil {
+		return *s.head, nil
+	}
 	n := int((s.cEnd - s.cStart) / uint64(r.hdr.PageSize))
 	hl := int64(chunkHeadLen(n))
 	if recHeaderLen+hl > s.length {
@@ -193,7 +197,7 @@ func (r *Reader) chunkData(g *Region, s Span, expand bool) (chunkHead, []byte, e
 	if err != nil {
 		return h, nil, err
 	}
-	data, err := chunkBytes(h, p[chunkHeadLen(len(h.States)):], int(r.hdr.PageSize), r.zdec, expand)
+	data, err := chunkBytes(h, p[chunkHeadLen(len(h.States)):], int(r.hdr.PageSize), r.zdec, expand, nil)
 	if err != nil {
 		return h, nil, corruptf(s.off, g.Desc.Index, "chunk at %#x: %v", s.cStart, err)
 	}

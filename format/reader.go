@@ -128,28 +128,47 @@ func (r *Reader) reset() {
 
 // readHeader checks the signature and the header record.
 func (r *Reader) readHeader() error {
-	if r.size < int64(len(Signature)) {
-		return &CorruptError{Offset: 0, Region: -1, Reason: fmt.Sprintf("%d bytes is too short for a procsnap archive", r.size)}
-	}
-	sig := make([]byte, len(Signature))
-	if _, err := r.ra.ReadAt(sig, 0); err != nil {
+	sig := make([]byte, min(r.size, int64(len(Signature))))
+	if _, err := r.ra.ReadAt(sig, 0); err != nil && len(sig) == len(Signature) {
 		return fmt.Errorf("read signature: %w", err)
 	}
-	if string(sig) != Signature {
-		return &CorruptError{Offset: 0, Region: -1, Reason: "not a procsnap archive (bad signature)"}
-	}
-	typ, p, n, err := r.readRecord(int64(len(Signature)))
-	if err != nil {
+	if err := checkSignature(sig, r.size); err != nil {
 		return err
 	}
-	if typ != recHeader {
-		return corruptf(int64(len(Signature)), -1, "first record is %s, want header", typ)
-	}
-	if r.hdr, err = decodeHeader(p); err != nil {
-		return corruptf(int64(len(Signature)), -1, "header: %v", err)
+	typ, p, n, err := r.readRecord(int64(len(Signature)))
+	if r.hdr, err = headerOf(typ, p, err); err != nil {
+		return err
 	}
 	r.headerEnd = int64(len(Signature)) + n
 	return nil
+}
+
+// checkSignature checks the first bytes of an archive of size bytes (the
+// bytes a stream has, when it is shorter than a signature).
+func checkSignature(sig []byte, size int64) error {
+	if size < int64(len(Signature)) {
+		return &CorruptError{Offset: 0, Region: -1, Reason: fmt.Sprintf("%d bytes is too short for a procsnap archive", size)}
+	}
+	if string(sig[:len(Signature)]) != Signature {
+		return &CorruptError{Offset: 0, Region: -1, Reason: "not a procsnap archive (bad signature)"}
+	}
+	return nil
+}
+
+// headerOf decodes the first record, as read with err.
+func headerOf(typ recType, p []byte, err error) (fileHeader, error) {
+	const off = int64(len(Signature))
+	if err != nil {
+		return fileHeader{}, err
+	}
+	if typ != recHeader {
+		return fileHeader{}, corruptf(off, -1, "first record is %s, want header", typ)
+	}
+	h, err := decodeHeader(p)
+	if err != nil {
+		return h, corruptf(off, -1, "header: %v", err)
+	}
+	return h, nil
 }
 
 // readRecord reads and checks the whole record at off: its type, payload
@@ -341,13 +360,21 @@ func (r *Reader) addRegion(p []byte, off int64) error {
 }
 
 func (r *Reader) addChunkSpan(pre bool, region int, start, end uint64, off, n int64) error {
-	ps := uint64(r.hdr.PageSize)
-	maxLen := int64(recOverhead + chunkHeadLen(int(r.hdr.ChunkSize)/int(ps)) + int(r.hdr.ChunkSize))
-	cs := uint64(r.hdr.ChunkSize)
+	if err := checkChunkSpan(r.hdr, region, start, end, off, n); err != nil {
+		return err
+	}
+	return r.addSpan(pre, region, Span{Start: start, End: end, State: PageData, chunk: true, off: off, length: n})
+}
+
+// checkChunkSpan checks a chunk record of n bytes at off that covers
+// [start, end): whole pages inside one chunk-size cell.
+func checkChunkSpan(hdr fileHeader, region int, start, end uint64, off, n int64) error {
+	ps, cs := uint64(hdr.PageSize), uint64(hdr.ChunkSize)
+	maxLen := int64(recOverhead + chunkHeadLen(int(cs/ps)) + int(cs))
 	if n > maxLen || end <= start || start/cs != (end-1)/cs || start%ps != 0 || end%ps != 0 {
 		return corruptf(off, region, "chunk of %d bytes covering %#x-%#x is not a valid chunk (chunks hold whole pages inside one %d-byte cell)", n, start, end, cs)
 	}
-	return r.addSpan(pre, region, Span{Start: start, End: end, State: PageData, chunk: true, off: off, length: n})
+	return nil
 }
 
 func (r *Reader) addSpan(pre bool, region int, s Span) error {
@@ -356,13 +383,26 @@ func (r *Reader) addSpan(pre bool, region int, s Span) error {
 		return corruptf(s.off, region, "data for region %d before its descriptor", region)
 	}
 	s.cStart, s.cEnd, s.rec, s.pre = s.Start, s.End, region, pre
-	if s.Start < g.Desc.Start || s.End > g.Desc.End {
-		return corruptf(s.off, region, "span %#x-%#x outside the region %#x-%#x", s.Start, s.End, g.Desc.Start, g.Desc.End)
+	var prevEnd uint64
+	if n := len(g.spans); n > 0 {
+		prevEnd = g.spans[n-1].End
 	}
-	if n := len(g.spans); n > 0 && s.Start < g.spans[n-1].End {
-		return corruptf(s.off, region, "span %#x-%#x overlaps or precedes the span before it", s.Start, s.End)
+	if err := checkSpan(g.Desc, prevEnd, s.Start, s.End, s.off); err != nil {
+		return err
 	}
 	g.spans = append(g.spans, s)
+	return nil
+}
+
+// checkSpan checks that the span [start, end) of the record at off lies in
+// region d and after the span before it, which ended at prevEnd.
+func checkSpan(d RegionDesc, prevEnd, start, end uint64, off int64) error {
+	if start < d.Start || end > d.End {
+		return corruptf(off, d.Index, "span %#x-%#x outside the region %#x-%#x", start, end, d.Start, d.End)
+	}
+	if start < prevEnd {
+		return corruptf(off, d.Index, "span %#x-%#x overlaps or precedes the span before it", start, end)
+	}
 	return nil
 }
 

@@ -204,50 +204,17 @@ func (r *Reader) verifyPrecopy(ctx context.Context, seen map[int64]bool) []Probl
 
 // checkFooter recomputes a region's hash and counters from its spans.
 func (r *Reader) checkFooter(g *Region, spans []Span, checks []spanCheck) []Problem {
-	ps := uint64(r.hdr.PageSize)
-	var c Footer
-	d := newRegionHasher()
+	f := newFooterCheck(int(r.hdr.PageSize))
 	var out []Problem
 	for i, s := range spans {
 		if s.Missing && g.Desc.Skip == "" {
-			out = append(out, Problem{g.Desc.Index, g.descOff, fmt.Sprintf("pages %#x-%#x are missing from the archive", s.Start, s.End)})
+			out = append(out, missingProblem(g.Desc, g.descOff, s.Start, s.End))
 		}
 		if s.chunk {
-			for k, st := range checks[i].states {
-				d.add(checks[i].hashes[k], 1)
-				if st == PageZero {
-					c.ZeroBytes += ps
-				} else {
-					c.DataBytes += ps
-				}
-			}
-			continue
-		}
-		var h uint64
-		switch s.State {
-		case PageZero:
-			c.ZeroBytes += s.End - s.Start
-			h = ZeroPageHash(int(ps))
-		case PageUnreadable:
-			c.UnreadableBytes += s.End - s.Start
-		default:
-			c.NotCapturedBytes += s.End - s.Start
-		}
-		if g.Desc.Skip == "" {
-			d.add(h, (s.End-s.Start)/ps)
+			f.chunk(checks[i].states, checks[i].hashes)
+		} else {
+			f.fill(s.State, s.Start, s.End, g.Desc.Skip != "")
 		}
 	}
-	f := g.Footer
-	if sum := d.sum(); g.Desc.Skip == "" && sum != f.Hash {
-		out = append(out, Problem{g.Desc.Index, g.descOff, fmt.Sprintf("region hash %016x does not match the footer's %016x", sum, f.Hash)})
-	}
-	if g.Desc.Skip != "" {
-		c.NotCapturedBytes = f.NotCapturedBytes
-	}
-	if c.DataBytes != f.DataBytes || c.ZeroBytes != f.ZeroBytes || c.UnreadableBytes != f.UnreadableBytes || c.NotCapturedBytes != f.NotCapturedBytes {
-		out = append(out, Problem{g.Desc.Index, g.descOff, fmt.Sprintf(
-			"stored pages (data %d, zero %d, unreadable %d, not captured %d bytes) do not match the footer (%d, %d, %d, %d)",
-			c.DataBytes, c.ZeroBytes, c.UnreadableBytes, c.NotCapturedBytes, f.DataBytes, f.ZeroBytes, f.UnreadableBytes, f.NotCapturedBytes)})
-	}
-	return out
+	return append(out, f.compare(g.Desc, g.descOff, g.Footer)...)
 }

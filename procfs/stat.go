@@ -10,6 +10,7 @@ type Stat struct {
 	Comm      string // the command name between the parentheses, raw: spaces, ')' and all
 	State     byte   // R, S, D, T, t, X, Z, P or I
 	PPid      int
+	Flags     uint64 // the kernel's PF_* flags of the task (PF_KTHREAD: a kernel thread)
 	Threads   int    // num_threads
 	StartTime uint64 // clock ticks (USER_HZ, 100 on x86-64) after boot at which it started
 }
@@ -31,6 +32,13 @@ func (fs FS) StatState(pid int) (byte, error) {
 	return st.State, err
 }
 
+// pfKthread is PF_KTHREAD of include/linux/sched.h.
+const pfKthread = 0x00200000
+
+// KernelThread reports whether the task is a kernel thread: it has no
+// memory of its own and no command line.
+func (s Stat) KernelThread() bool { return s.Flags&pfKthread != 0 }
+
 func readStat(path string) (Stat, error) {
 	raw, err := readBounded(path, maxSmall)
 	if err != nil {
@@ -45,6 +53,7 @@ func readStat(path string) (Stat, error) {
 const (
 	statState     = 3 - 2
 	statPPid      = 4 - 2
+	statFlags     = 9 - 2
 	statThreads   = 20 - 2
 	statStartTime = 22 - 2
 )
@@ -83,6 +92,9 @@ func parseStat(text string) (Stat, error) {
 	st.PPid, ok = parseInt(f[statPPid])
 	if !ok {
 		return fail("ppid is not a decimal number")
+	}
+	if st.Flags, ok = parseDecField(f[statFlags]); !ok {
+		return fail("flags is not a decimal number")
 	}
 	if st.Threads, ok = parseInt(f[statThreads]); !ok {
 		return fail("num_threads is not a decimal number")

@@ -13,15 +13,15 @@ func TestParseStat(t *testing.T) {
 		want       Stat
 	}{
 		{"plain", "4473 (cat) R 4468 4468 2363 0 -1 4194304 100 0 0 0 0 0 0 0 20 0 1 0 35967 3133440\n",
-			Stat{Pid: 4473, Comm: "cat", State: 'R', PPid: 4468, Threads: 1, StartTime: 35967}},
+			Stat{Pid: 4473, Comm: "cat", State: 'R', PPid: 4468, Flags: 4194304, Threads: 1, StartTime: 35967}},
 		{"parentheses in comm", "28925 (wk (0) x)) S" + tail,
-			Stat{Pid: 28925, Comm: "wk (0) x)", State: 'S', PPid: 28859, Threads: 5, StartTime: 62763}},
+			Stat{Pid: 28925, Comm: "wk (0) x)", State: 'S', PPid: 28859, Flags: 4194368, Threads: 5, StartTime: 62763}},
 		{"looks like fields", "7 () 1 2 3) Z" + tail,
-			Stat{Pid: 7, Comm: ") 1 2 3", State: 'Z', PPid: 28859, Threads: 5, StartTime: 62763}},
+			Stat{Pid: 7, Comm: ") 1 2 3", State: 'Z', PPid: 28859, Flags: 4194368, Threads: 5, StartTime: 62763}},
 		{"newline in comm", "7 (a\nb) t" + tail,
-			Stat{Pid: 7, Comm: "a\nb", State: 't', PPid: 28859, Threads: 5, StartTime: 62763}},
+			Stat{Pid: 7, Comm: "a\nb", State: 't', PPid: 28859, Flags: 4194368, Threads: 5, StartTime: 62763}},
 		{"empty comm", "7 () I" + tail,
-			Stat{Pid: 7, Comm: "", State: 'I', PPid: 28859, Threads: 5, StartTime: 62763}},
+			Stat{Pid: 7, Comm: "", State: 'I', PPid: 28859, Flags: 4194368, Threads: 5, StartTime: 62763}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := parseStat(tc.text)

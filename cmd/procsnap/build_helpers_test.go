@@ -38,7 +38,8 @@ func procsnapBinary(t *testing.T) string {
 			return
 		}
 		b.path = filepath.Join(dir, "procsnap")
-		cmd := exec.Command(goTool(), "build", "-o", b.path, ".")
+		// The procsnaptest tag adds the fault suite's hook (testhook_on.go).
+		cmd := exec.Command(goTool(), "build", "-tags", "procsnaptest", "-o", b.path, ".")
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		b.out, b.err = cmd.CombinedOutput()
 	})

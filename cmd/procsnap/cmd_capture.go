@@ -6,17 +6,19 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/procsnap/procsnap/format"
+	"github.com/procsnap/procsnap/procfs"
 	"github.com/procsnap/procsnap/snapshot/capture"
 	"github.com/spf13/pflag"
 )
 
 const captureUsage = `Usage: procsnap capture [flags] PID
+       procsnap capture [flags] NAME
+       procsnap capture [flags] --name REGEX
 
 Copy every readable memory region of process PID and the verbatim
 /proc/PID/maps into a compressed, hashed archive that shows the process at one
@@ -25,6 +27,13 @@ runs, then every thread is frozen, every resident page is read again and the
 pages that changed are kept, and the process runs on: the freeze lasts one
 read of its memory, and procsnap needs memory only for the changed pages.
 The target is never left stopped: not on error, Ctrl-C, SIGTERM or SIGKILL.
+
+Instead of a PID: NAME picks the process whose comm (/proc/PID/comm) or the
+base name of whose argv[0] equals NAME; --name REGEX the process whose comm
+or command line (arguments joined by spaces) the Go regular expression
+matches. It must be exactly one process: several are listed (PID, user,
+command line) and refused. procsnap itself, kernel threads and zombies
+never match.
 
 The archive is written with mode 0600 (process memory holds secrets). With
 -o - it streams to stdout, e.g. over ssh:  procsnap capture -o - 1234 | ssh host 'cat > x.psnap'
@@ -38,6 +47,7 @@ what was copied while the process ran), 130/143 interrupted by SIGINT/SIGTERM
 type captureOpts struct {
 	output, level, chunk, buffer, note string
 	freeze                             string
+	name                               string
 	force, includeUnreadable           bool
 	trackWrites                        bool
 	noProgress, quiet                  bool
@@ -46,7 +56,8 @@ type captureOpts struct {
 func captureFlags(o *captureOpts, stdout io.Writer) *pflag.FlagSet {
 	fs := newFlagSet("capture", captureUsage, stdout)
 	fs.StringVarP(&o.output, "output", "o", "", `archive path, "-" for stdout (default procsnap-PID-UTCTIME.psnap)`)
-	fs.BoolVar(&o.force, "force", false, "overwrite an existing output file")
+	fs.BoolVar(&o.force, "force", false, "replace an existing regular file (a device, FIFO or socket is written to as it is)")
+	fs.StringVar(&o.name, "name", "", "capture the one process whose comm or command line matches this regular expression")
 	fs.BoolVar(&o.includeUnreadable, "include-unreadable", false, "also read regions without r permission, through /proc/PID/mem")
 	fs.StringVar(&o.level, "level", "fastest", "compression level: fastest, default or better")
 	fs.StringVar(&o.chunk, "chunk-size", "1MiB", "chunk size, a power of two (e.g. 256KiB, 4MiB)")
@@ -62,12 +73,12 @@ func captureFlags(o *captureOpts, stdout io.Writer) *pflag.FlagSet {
 func runCapture(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var o captureOpts
 	fs := captureFlags(&o, stdout)
-	if err := parseFlags(fs, args, 1); err != nil {
+	if err := parseFlags(fs, args, -1); err != nil {
 		return err
 	}
-	pid, err := strconv.Atoi(fs.Arg(0))
-	if err != nil || pid <= 0 {
-		return usagef("bad PID %q: want a process id such as 1234", fs.Arg(0))
+	pid, err := captureTarget(fs.Args(), o.name, fs.Changed("name"))
+	if err != nil {
+		return err
 	}
 	opts, err := o.snapshotOptions()
 	if err != nil {
@@ -81,20 +92,20 @@ func runCapture(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	res, err := capture.Run(ctx, pid, out.w, opts)
+	res, err := capture.Run(ctx, pid, testHold(out.w), opts)
 	var ie *capture.IncompleteError
 	switch {
 	case res == nil: // failed before the first record: nothing worth keeping
-		out.discard()
+		out.abort()
 	case err == nil || errors.As(err, &ie): // the archive was closed
-		if ferr := out.finish(); ferr != nil && err == nil {
+		if ferr := out.commit(); ferr != nil && err == nil {
 			err = ferr
 		}
 		if !o.quiet {
 			printCaptureSummary(stderr, res, out.name)
 		}
 	default: // a write error (full disk, closed pipe): the target was thawed
-		kept := out.keepPartial()
+		kept := out.keep()
 		if !o.quiet {
 			fmt.Fprintf(stderr, "procsnap: the archive was cut short after %s; %s\n", human(uint64(res.ArchiveBytes)), kept)
 		}
@@ -113,6 +124,32 @@ func (o captureOpts) raiseBuffer(opts *capture.Options, stderr io.Writer) {
 			o.buffer, human(capture.MinBufferSize))
 	}
 	opts.BufferSize = capture.MinBufferSize
+}
+
+// captureTarget is the PID to capture: given, or the one process that
+// NAME or --name REGEX selects (select.go).
+func captureTarget(args []string, name string, nameGiven bool) (int, error) {
+	switch {
+	case nameGiven && len(args) > 0:
+		return 0, usagef("give a PID, a NAME or --name REGEX, not several (run 'procsnap capture --help')")
+	case nameGiven:
+		sel, err := newNameSelector(procfs.Default(), name, true)
+		if err != nil {
+			return 0, err
+		}
+		return sel.one()
+	case len(args) != 1:
+		return 0, usagef("want a PID, a NAME or --name REGEX, got %d argument(s) (run 'procsnap capture --help')", len(args))
+	}
+	pid, err := strconv.Atoi(args[0])
+	switch {
+	case err == nil && pid > 0:
+		return pid, nil
+	case err == nil || args[0] == "" || strings.HasPrefix(args[0], "-"):
+		return 0, usagef("bad PID %q: want a process id such as 1234, or a process name", args[0])
+	}
+	sel, _ := newNameSelector(procfs.Default(), args[0], false)
+	return sel.one()
 }
 
 func (o captureOpts) snapshotOptions() (capture.Options, error) {
@@ -144,74 +181,17 @@ func (o captureOpts) snapshotOptions() (capture.Options, error) {
 		BufferSize: buffer, Note: o.note, ToolVersion: version}, nil
 }
 
-// captureOutput is where an archive goes: a file or stdout.
-type captureOutput struct {
-	w    io.Writer
-	name string   // what the user asked for ("-" for stdout)
-	path string   // the file written: name, or a temporary file beside it
-	f    *os.File // nil for stdout
-}
-
 // openCaptureOutput opens the archive's destination before the target is
-// touched. Without --force an existing file is refused. With --force the
-// archive is written to a temporary file beside it, which replaces the old
-// file only once the archive is closed: a capture that fails, or is cut
-// short by a full disk, never destroys the earlier file.
-func openCaptureOutput(o captureOpts, pid int, stdout io.Writer) (*captureOutput, error) {
-	if o.output == "-" {
-		if isTerminal(stdout) {
-			return nil, usagef("refusing to write an archive to a terminal: redirect or pipe stdout, or use -o FILE")
-		}
-		return &captureOutput{w: stdout, name: "-"}, nil
-	}
+// touched (see output.go). Over an existing regular file (--force) the
+// archive goes to a temporary file beside it, which replaces the old file
+// only once the archive is closed: a capture that fails, or is cut short by
+// a full disk, never destroys the earlier file.
+func openCaptureOutput(o captureOpts, pid int, stdout io.Writer) (*output, error) {
 	name := o.output
 	if name == "" {
 		name = fmt.Sprintf("procsnap-%d-%s.psnap", pid, time.Now().UTC().Format("20060102T150405Z"))
 	}
-	path := name
-	if o.force {
-		path = filepath.Join(filepath.Dir(name), fmt.Sprintf(".%s.%d.partial", filepath.Base(name), os.Getpid()))
-	}
-	f, err := createOutput(path, o.force)
-	if err != nil {
-		return nil, err
-	}
-	return &captureOutput{w: f, name: name, path: path, f: f}, nil
-}
-
-// discard removes a file that holds no archive.
-func (c *captureOutput) discard() {
-	if c.f != nil {
-		c.f.Close()
-		os.Remove(c.path)
-	}
-}
-
-// finish makes a closed archive durable and puts it in place.
-func (c *captureOutput) finish() error {
-	if c.f == nil {
-		return nil
-	}
-	err := c.f.Sync()
-	if cerr := c.f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil && c.path != c.name {
-		err = os.Rename(c.path, c.name)
-	}
-	if err != nil {
-		return fmt.Errorf("finish %s: %w", c.name, err)
-	}
-	return nil
-}
-
-// keepPartial keeps what a write error left, where it is, and says where.
-func (c *captureOutput) keepPartial() string {
-	if c.f == nil {
-		return "the receiving end holds what was written before the error; it stays readable as far as it goes"
-	}
-	c.f.Close()
-	return fmt.Sprintf("what was written is kept in %s and stays readable as far as it goes (procsnap verify %s)", c.path, c.path)
+	return openOutput(name, o.force, stdout, "an archive")
 }
 
 // captureExit maps a capture's outcome to the documented exit codes.

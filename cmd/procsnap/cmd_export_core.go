@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strconv"
 
 	"github.com/procsnap/procsnap/snapshot/elfcore"
@@ -37,7 +36,7 @@ type exportCoreOpts struct {
 func exportCoreFlags(o *exportCoreOpts, stdout io.Writer) *pflag.FlagSet {
 	fs := newFlagSet("export-core", exportCoreUsage, stdout)
 	fs.StringVarP(&o.output, "output", "o", "", `core file path, "-" for stdout (default ARCHIVE.core)`)
-	fs.BoolVar(&o.force, "force", false, "overwrite an existing output file")
+	fs.BoolVar(&o.force, "force", false, "replace an existing regular file (a device, FIFO or socket is written to as it is)")
 	fs.BoolVarP(&o.quiet, "quiet", "q", false, "print only errors")
 	return fs
 }
@@ -50,6 +49,9 @@ func runExportCore(ctx context.Context, args []string, stdout, stderr io.Writer)
 	}
 	archive := fs.Arg(0)
 	name := o.output
+	if name == "" && archive == "-" {
+		return usagef("give -o: with the archive on standard input there is no name to derive the output's from")
+	}
 	if name == "" {
 		name = archive + ".core"
 	}
@@ -71,7 +73,7 @@ func runExportCore(ctx context.Context, args []string, stdout, stderr io.Writer)
 		}
 	}
 	if err := writeCore(ctx, core, name, o.force, stdout); err != nil {
-		return exportCoreExit(ctx, err)
+		return err
 	}
 	if !o.quiet {
 		printCoreSummary(stderr, core.Summary(), name, r.Meta().Exe)
@@ -79,40 +81,27 @@ func runExportCore(ctx context.Context, args []string, stdout, stderr io.Writer)
 	return nil
 }
 
-// writeCore writes the core to name ("-": stdout). A file that does not
-// hold a whole core is removed.
+// writeCore writes the core to name (see output.go). A file that does not
+// hold a whole core is removed; a device, FIFO or socket keeps what was
+// written to it.
 func writeCore(ctx context.Context, core *elfcore.Core, name string, force bool, stdout io.Writer) error {
-	if name == "-" {
-		if isTerminal(stdout) {
-			return usagef("refusing to write a core file to a terminal: redirect stdout, or use -o FILE")
-		}
-		return core.Write(ctx, stdout)
-	}
-	f, err := createOutput(name, force)
+	out, err := openOutput(name, force, stdout, "a core file")
 	if err != nil {
 		return err
 	}
-	err = core.Write(ctx, f)
+	err = core.Write(ctx, out.w)
 	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
+		err = out.commit()
 	}
 	if err != nil {
-		os.Remove(name)
-		return fmt.Errorf("write %s: %w", name, err)
+		note := out.abort()
+		var se *signalError
+		if errors.As(context.Cause(ctx), &se) {
+			return &codeError{code: 128 + int(se.sig), err: fmt.Errorf("%v: %s", se, note)}
+		}
+		return fmt.Errorf("write %s: %w (%s)", name, err, note)
 	}
 	return nil
-}
-
-// exportCoreExit maps an interrupted export to 128+signal.
-func exportCoreExit(ctx context.Context, err error) error {
-	var se *signalError
-	if errors.As(context.Cause(ctx), &se) {
-		return &codeError{code: 128 + int(se.sig), err: fmt.Errorf("%v: partial core removed", se)}
-	}
-	return err
 }
 
 func printCoreSummary(w io.Writer, s elfcore.Summary, name, exe string) {

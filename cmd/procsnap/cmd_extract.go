@@ -45,7 +45,7 @@ func extractFlags(o *extractOpts, stdout io.Writer) *pflag.FlagSet {
 	fs.StringVar(&o.path, "path", "", "the region's path: an exact match, else a substring")
 	fs.StringVar(&o.rangeSpec, "range", "", "only the addresses START-END (hex, end exclusive) of the region")
 	fs.StringVarP(&o.output, "output", "o", "", `output file, "-" for stdout (default ARCHIVE.START-END.bin)`)
-	fs.BoolVar(&o.force, "force", false, "overwrite an existing output file")
+	fs.BoolVar(&o.force, "force", false, "replace an existing regular file (a device, FIFO or socket is written to as it is)")
 	return fs
 }
 
@@ -67,6 +67,9 @@ func runExtract(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	name := o.output
+	if name == "" && archive == "-" {
+		return usagef("give -o: with the archive on standard input there is no name to derive the output's from")
+	}
 	if name == "" {
 		name = fmt.Sprintf("%s.%x-%x.bin", archive, lo, hi)
 	}
@@ -183,33 +186,27 @@ type hole struct {
 	why        string
 }
 
-// writeTo writes the range to the file name ("-": stdout). A file that
-// does not hold the whole range is removed.
+// writeTo writes the range to name (see output.go). A file that does not
+// hold the whole range is removed; a device, FIFO or socket keeps what was
+// written to it.
 func (x *extraction) writeTo(ctx context.Context, name string, force bool, stdout io.Writer) error {
-	if name == "-" {
-		if isTerminal(stdout) {
-			return usagef("refusing to write raw memory to a terminal: redirect or pipe stdout, or use -o FILE")
-		}
-		return x.copy(ctx, &sink{w: stdout, ctx: ctx})
-	}
-	f, err := createOutput(name, force)
+	out, err := openOutput(name, force, stdout, "raw memory")
 	if err != nil {
 		return err
 	}
-	s := &sink{w: f, ctx: ctx}
-	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
-		s.f = f // runs of zeros become holes in the file
+	s := &sink{w: out.w, ctx: ctx}
+	if out.regular() {
+		s.f = out.f // runs of zeros become holes in the file
 	}
 	err = x.copy(ctx, s)
 	if err == nil {
 		err = s.finish()
 	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
+	if err == nil {
+		err = out.commit()
 	}
 	if err != nil {
-		os.Remove(name)
-		return fmt.Errorf("extract to %s: %w (the partial output was removed)", name, err)
+		return fmt.Errorf("extract to %s: %w (%s)", name, err, out.abort())
 	}
 	return nil
 }

@@ -51,7 +51,7 @@ func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := parseFlags(fs, args, 1); err != nil {
 		return err
 	}
-	r, err := openArchive(fs.Arg(0))
+	r, err := openArchiveOrStream(fs.Arg(0), "info")
 	if err != nil {
 		return err
 	}
@@ -238,11 +238,24 @@ func regionRef(i int) *int {
 
 // incompleteReason says why r.Complete() is false.
 func incompleteReason(r *format.Reader) string {
-	var why []string
-	if s := r.Inconsistent(); s != "" {
-		why = append(why, s)
+	n := 0
+	for _, g := range r.Regions() {
+		if g.Footer == nil {
+			n++
+		}
 	}
-	switch e := r.End(); {
+	return incompleteWhy(r.Inconsistent(), r.End(), r.HasTrailer(), n, len(r.Problems()))
+}
+
+// incompleteWhy says why an archive (not one instant of the process, if
+// inconsistent says so) with end record e, a trailer or not,
+// unfooted regions without a footer and damaged records is incomplete.
+func incompleteWhy(inconsistent string, e *format.End, trailer bool, unfooted, damaged int) string {
+	var why []string
+	if inconsistent != "" {
+		why = append(why, inconsistent)
+	}
+	switch {
 	case e == nil:
 		why = append(why, "no end record (the capture was cut off)")
 	case !e.Complete && e.Reason != "":
@@ -250,20 +263,14 @@ func incompleteReason(r *format.Reader) string {
 	case !e.Complete:
 		why = append(why, "the end record says the capture did not finish")
 	}
-	if !r.HasTrailer() {
+	if !trailer {
 		why = append(why, "no trailer")
 	}
-	n := 0
-	for _, g := range r.Regions() {
-		if g.Footer == nil {
-			n++
-		}
+	if unfooted > 0 {
+		why = append(why, fmt.Sprintf("%d region(s) without a footer", unfooted))
 	}
-	if n > 0 {
-		why = append(why, fmt.Sprintf("%d region(s) without a footer", n))
-	}
-	if k := len(r.Problems()); k > 0 {
-		why = append(why, fmt.Sprintf("%d damaged record(s)", k))
+	if damaged > 0 {
+		why = append(why, fmt.Sprintf("%d damaged record(s)", damaged))
 	}
 	if len(why) == 0 {
 		return "incomplete"

@@ -62,7 +62,7 @@ func runList(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	r, err := openArchive(fs.Arg(0))
+	r, err := openArchiveOrStream(fs.Arg(0), "list")
 	if err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/procsnap/procsnap/format"
@@ -13,13 +14,15 @@ import (
 )
 
 const verifyUsage = `Usage: procsnap verify [--json] ARCHIVE
+       procsnap capture -o - PID | procsnap verify [--json] -
 
 Recompute every hash in the archive: the SHA-256 of the whole file against
 its trailer, every record checksum, every page hash of every chunk (each chunk
 is decompressed), and every region's hash and byte counts against its footer.
 Each problem names its region and archive offset. An archive that is whole
 but was cut short (an interrupted capture, a target that exited) is reported
-INCOMPLETE, not damaged; it fails all the same.
+INCOMPLETE, not damaged; it fails all the same. With ARCHIVE "-" a pipe on
+standard input is verified as it streams, in one pass: nothing is written.
 
 With --json: {"ok", "complete", "incomplete_reason", "recovered_reason",
 "digest_checked", "regions_checked", "problems": [{"region", "start", "end",
@@ -44,31 +47,86 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := parseFlags(fs, args, 1); err != nil {
 		return err
 	}
+	if fs.Arg(0) == "-" && stdinKind() != "a regular file" {
+		return verifyStdinStream(ctx, o, stdout)
+	}
 	r, err := openArchive(fs.Arg(0))
 	if err != nil {
-		var ce *format.CorruptError
-		if errors.As(err, &ce) {
-			return &codeError{code: exitFailure, err: err} // damaged beyond opening
-		}
-		return &codeError{code: exitUsage, err: err}
+		return verifyOpenError(err)
 	}
 	defer r.Close()
 	res, err := verifyArchive(ctx, r)
 	if err != nil {
 		return &codeError{code: exitUsage, err: err}
 	}
-	out := newVerifyReport(r, res)
+	out := newVerifyReport(res, r.Recovered(), incompleteReason(r), r.Region)
+	return reportVerify(stdout, fs.Arg(0), o, out)
+}
+
+// verifyStdinStream verifies the archive piped into standard input, in one
+// forward pass (format.VerifyStream): nothing is written anywhere.
+func verifyStdinStream(ctx context.Context, o verifyOpts, stdout io.Writer) error {
+	if err := refuseTerminalStdin("verify"); err != nil {
+		return err
+	}
+	type outcome struct {
+		res *format.StreamResult
+		err error
+	}
+	done := make(chan outcome, 1)
+	go func() { // a read from a stalled pipe does not see ctx: do not wait for it
+		res, err := format.VerifyStream(ctx, os.Stdin)
+		done <- outcome{res, err}
+	}()
+	var res *format.StreamResult
+	var err error
+	select {
+	case o := <-done:
+		res, err = o.res, o.err
+	case <-ctx.Done():
+	}
+	if ctx.Err() != nil {
+		return &codeError{code: exitUsage, err: fmt.Errorf("verification interrupted (%v): nothing is known about the archive", context.Cause(ctx))}
+	}
+	if err != nil {
+		return verifyOpenError(fmt.Errorf("verify standard input: %w", err))
+	}
+	why := ""
+	if !res.Complete {
+		why = incompleteWhy(res.Inconsistent, res.End, res.Trailer, res.Unfooted, res.Damaged)
+	}
+	return reportVerify(stdout, "-", o, newVerifyReport(res.VerifyResult, res.Recovered, why, func(i int) *format.Region {
+		if d := res.Region(i); d != nil {
+			return &format.Region{Desc: *d}
+		}
+		return nil
+	}))
+}
+
+// verifyOpenError: an archive damaged beyond opening (or none at all) is
+// exit 1, anything else (usage, I/O) exit 2.
+func verifyOpenError(err error) error {
+	var ce *format.CorruptError
+	if errors.As(err, &ce) {
+		return &codeError{code: exitFailure, err: err}
+	}
+	return &codeError{code: exitUsage, err: err}
+}
+
+// reportVerify prints the report and turns it into verify's exit code.
+func reportVerify(stdout io.Writer, name string, o verifyOpts, out *verifyReport) error {
+	var err error
 	if o.json {
 		err = writeJSON(stdout, out)
 	} else {
 		var b bytes.Buffer
-		printVerify(&b, fs.Arg(0), out)
+		printVerify(&b, name, out)
 		_, err = stdout.Write(b.Bytes())
 	}
 	if err != nil {
 		return &codeError{code: exitUsage, err: err}
 	}
-	if !res.OK {
+	if !out.OK {
 		return &codeError{code: exitFailure}
 	}
 	return nil
@@ -113,16 +171,20 @@ type verifyProblem struct {
 	Problem string `json:"problem"`
 }
 
-func newVerifyReport(r *format.Reader, res format.VerifyResult) *verifyReport {
-	out := &verifyReport{OK: res.OK, Complete: res.Complete, Recovered: r.Recovered(), DigestChecked: res.DigestChecked,
+// newVerifyReport builds the report of res; incomplete says why the
+// archive is not complete, region finds a region that a problem names.
+func newVerifyReport(res format.VerifyResult, recovered, incomplete string, region func(int) *format.Region) *verifyReport {
+	out := &verifyReport{OK: res.OK, Complete: res.Complete, Recovered: recovered, DigestChecked: res.DigestChecked,
 		RegionsChecked: res.RegionsChecked, Problems: []verifyProblem{}}
 	if !res.Complete {
-		out.Incomplete = incompleteReason(r)
+		out.Incomplete = incomplete
 	}
 	for _, p := range res.Problems {
 		vp := verifyProblem{Region: regionRef(p.Region), Offset: p.Offset, Problem: p.Problem}
-		if g := r.Region(p.Region); p.Region >= 0 && g != nil {
-			vp.Start, vp.End, vp.Perms, vp.Path = hexAddr(g.Desc.Start), hexAddr(g.Desc.End), g.Desc.Perms, g.Desc.Path
+		if p.Region >= 0 {
+			if g := region(p.Region); g != nil {
+				vp.Start, vp.End, vp.Perms, vp.Path = hexAddr(g.Desc.Start), hexAddr(g.Desc.End), g.Desc.Perms, g.Desc.Path
+			}
 		}
 		out.Problems = append(out.Problems, vp)
 	}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -54,37 +53,82 @@ func parseRange(s string) (uint64, uint64, error) {
 	return lo, hi, nil
 }
 
-// createOutput creates path for writing evidence or extracted memory:
-// mode 0600, and an existing file is never replaced without force.
-func createOutput(path string, force bool) (*os.File, error) {
-	flags := os.O_WRONLY | os.O_CREATE | os.O_EXCL
-	if force {
-		flags = os.O_WRONLY | os.O_CREATE | os.O_TRUNC
-	}
-	f, err := os.OpenFile(path, flags, 0o600)
-	if errors.Is(err, fs.ErrExist) {
-		return nil, fmt.Errorf("%s already exists (use --force to overwrite it)", path)
-	}
-	if err != nil {
-		return nil, err
-	}
-	if force {
-		// An existing file keeps its mode through O_TRUNC: tighten it.
-		if err := f.Chmod(0o600); err != nil {
-			f.Close()
-			return nil, err
-		}
-	}
-	return f, nil
-}
-
-// openArchive opens an archive for an offline verb.
+// openArchive opens an archive for an offline verb that needs random
+// access to it. "-" is standard input, which must then be a regular file
+// (procsnap VERB - < x.psnap); a pipe is refused, saying what to do.
 func openArchive(path string) (*format.Reader, error) {
+	if path == "-" {
+		return openStdin()
+	}
 	r, err := format.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("open archive: %w", err)
 	}
 	return r, nil
+}
+
+// openArchiveOrStream opens an archive for a verb that needs only what a
+// forward pass keeps (info, list): "-" may also be a pipe.
+func openArchiveOrStream(path, verb string) (*format.Reader, error) {
+	if path != "-" || stdinKind() == "a regular file" {
+		return openArchive(path)
+	}
+	if err := refuseTerminalStdin(verb); err != nil {
+		return nil, err
+	}
+	r, err := format.ReadStream(os.Stdin)
+	if err != nil {
+		return nil, fmt.Errorf("read archive from standard input: %w", err)
+	}
+	return r, nil
+}
+
+// refuseTerminalStdin refuses to read an archive from a terminal.
+func refuseTerminalStdin(verb string) error {
+	if isTerminal(os.Stdin) {
+		return usagef("standard input is a terminal: pipe an archive into procsnap (procsnap capture -o - PID | procsnap %s -), or give its path", verb)
+	}
+	return nil
+}
+
+// openStdin reads an archive from standard input when it is a regular
+// file, from its current offset (as cat would).
+func openStdin() (*format.Reader, error) {
+	kind := stdinKind()
+	if kind != "a regular file" {
+		return nil, usagef("this needs random access to the archive, and standard input is %s: save the stream to a file first (procsnap capture -o - PID > x.psnap, or ... | cat > x.psnap) and give its path, or redirect it: < x.psnap", kind)
+	}
+	st, err := os.Stdin.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("open archive: standard input: %w", err)
+	}
+	off, err := os.Stdin.Seek(0, io.SeekCurrent)
+	if err != nil || off > st.Size() {
+		off = 0
+	}
+	r, err := format.NewReader(io.NewSectionReader(os.Stdin, off, st.Size()-off), st.Size()-off)
+	if err != nil {
+		return nil, fmt.Errorf("open archive: standard input: %w", err)
+	}
+	return r, nil
+}
+
+// stdinKind says what standard input is: "a regular file", "a pipe", ...
+func stdinKind() string {
+	st, err := os.Stdin.Stat()
+	switch {
+	case err != nil:
+		return "unusable (" + err.Error() + ")"
+	case st.Mode().IsRegular():
+		return "a regular file"
+	case st.Mode()&fs.ModeNamedPipe != 0:
+		return "a pipe"
+	case st.Mode()&fs.ModeSocket != 0:
+		return "a socket"
+	case st.Mode()&fs.ModeCharDevice != 0:
+		return "a terminal or character device"
+	}
+	return "not a regular file"
 }
 
 // writeJSON writes v as indented JSON and a newline.

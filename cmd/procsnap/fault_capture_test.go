@@ -40,29 +40,48 @@ func TestFaultCapture(t *testing.T) {
 		}
 		return tg
 	}
-	var full, fullSmall time.Duration
-	t.Run("complete", func(t *testing.T) {
-		full = faultCompleteCapture(t, tools, steady(t), out, "")
-		fullSmall = faultCompleteCapture(t, tools, steady(t), out, faultSmallBuf)
-		t.Logf("a full capture takes %v (default buffer), %v (--buffer %s)", full, fullSmall, faultSmallBuf)
-	})
-	if full == 0 {
-		t.Fatal("no complete capture: the fault scenarios below need its duration")
+	// How long a capture takes, measured once by whichever subtest needs
+	// it first: every subtest runs alone (go test -run its name).
+	var tm faultTiming
+	timing := func(t *testing.T) faultTiming {
+		if tm.full == 0 {
+			tm.full, tm.size = faultCompleteCapture(t, tools, steady(t), out, "")
+			tm.small, _ = faultCompleteCapture(t, tools, steady(t), out, faultSmallBuf)
+			t.Logf("a full capture takes %v (default buffer), %v (--buffer %s); its archive has %d bytes", tm.full, tm.small, faultSmallBuf, tm.size)
+		}
+		return tm
 	}
+	t.Run("complete", func(t *testing.T) { timing(t) })
 	for _, sig := range []syscall.Signal{syscall.SIGKILL, syscall.SIGINT, syscall.SIGTERM} {
 		t.Run(unix.SignalName(sig), func(t *testing.T) {
-			faultSignalPoints(t, tools, steady, out, sig, full, fullSmall)
+			faultSignalPoints(t, tools, steady, out, sig, timing)
 		})
 	}
 	t.Run("full-filesystem", func(t *testing.T) { faultFullFilesystem(t, tools, steady(t)) })
 	t.Run("broken-pipe", func(t *testing.T) { faultBrokenPipe(t, tools, steady(t), out) })
 	t.Run("output-exists", func(t *testing.T) { faultOutputExists(t, tools, steady(t), out) })
-	t.Run("force", func(t *testing.T) { faultForce(t, tools, steady(t), out, full) })
+	t.Run("force", func(t *testing.T) { faultForce(t, tools, steady, out) })
 	t.Run("unprivileged", func(t *testing.T) { faultUnprivileged(t, tools, steady(t)) })
 	t.Run("already-traced", func(t *testing.T) { faultAlreadyTraced(t, tools, steady(t), out) })
-	t.Run("target-killed", func(t *testing.T) { faultTargetKilled(t, tools, out, full, fullSmall) })
+	t.Run("target-killed", func(t *testing.T) { faultTargetKilled(t, tools, out, timing) })
 	t.Run("thread-churn", func(t *testing.T) { faultBusyTarget(t, tools, out, "churn") })
 	t.Run("forking-target", func(t *testing.T) { faultBusyTarget(t, tools, out, "fork") })
+}
+
+// faultTiming is how long an undisturbed capture of the steady target
+// takes, with the default buffer and with faultSmallBuf, and the size of
+// its archive.
+type faultTiming struct {
+	full, small time.Duration
+	size        int64
+}
+
+// span is the duration of a capture with buffer.
+func (tm faultTiming) span(buffer string) time.Duration {
+	if buffer == faultSmallBuf {
+		return tm.small
+	}
+	return tm.full
 }
 
 // faultMountTmpfs mounts a tmpfs of size on a fresh directory until t ends.
@@ -96,8 +115,9 @@ func faultCaptureArgs(path, buffer string, pid int) []string {
 }
 
 // faultCompleteCapture captures the target undisturbed: exit 0, a complete
-// archive that verifies, the target running on. It returns the duration.
-func faultCompleteCapture(t *testing.T, tools faultTools, tg *faultTarget, dir, buffer string) time.Duration {
+// archive that verifies, the target running on. It returns the duration
+// and the archive's size.
+func faultCompleteCapture(t *testing.T, tools faultTools, tg *faultTarget, dir, buffer string) (time.Duration, int64) {
 	path := filepath.Join(dir, "complete.psnap")
 	defer os.Remove(path)
 	r := faultRunProcsnap(t, tools, dir, faultHang, faultCaptureArgs(path, buffer, tg.pid)...)
@@ -112,46 +132,95 @@ func faultCompleteCapture(t *testing.T, tools faultTools, tg *faultTarget, dir, 
 	if a.mode != 0o600 {
 		t.Errorf("archive mode %v, want 0600", a.mode)
 	}
-	return r.elapsed
+	return r.elapsed, a.size
 }
 
 // faultSignalPoints sends sig to procsnap at points spread from its start to
-// past the end of a capture, alternating the default and a small buffer.
-func faultSignalPoints(t *testing.T, tools faultTools, steady func(*testing.T) *faultTarget, dir string, sig syscall.Signal, full, fullSmall time.Duration) {
+// past the end of a capture, alternating the default and a small buffer,
+// by time ("NN-at-P%": P% of an undisturbed capture's duration, which
+// lands anywhere on a loaded machine), then at points that do not depend
+// on the machine's speed: while the target is frozen, and once the archive
+// holds P% of its bytes ("written-P%"), which must interrupt it mid-way.
+// Names are the same on every machine and run.
+func faultSignalPoints(t *testing.T, tools faultTools, steady func(*testing.T) *faultTarget, dir string, sig syscall.Signal, timing func(*testing.T) faultTiming) {
 	n := faultCount(10, 40)
-	var midway, after int
 	for i := range n {
-		buffer, span := "", full
-		if i%2 == 1 {
-			buffer, span = faultSmallBuf, fullSmall
-		}
-		delay := span * 5 / 4 * time.Duration(i) / time.Duration(n-1)
-		name := fmt.Sprintf("%02d-at-%v", i, delay.Round(time.Millisecond))
-		if buffer != "" {
-			name += "-buffer-" + buffer
-		}
-		t.Run(name, func(t *testing.T) {
-			switch faultSignalPoint(t, tools, steady(t), dir, sig, delay, buffer) {
-			case "midway":
-				midway++
-			case "after":
-				after++
-			}
+		buffer := []string{"", faultSmallBuf}[i%2]
+		pct := 125 * i / (n - 1)
+		t.Run(fmt.Sprintf("%02d-at-%d%%", i, pct)+faultBufSuffix(buffer), func(t *testing.T) {
+			delay := timing(t).span(buffer) * time.Duration(pct) / 100
+			faultSignalPoint(t, tools, steady(t), dir, sig, buffer, func(*faultProc, string) { time.Sleep(delay) })
 		})
 	}
-	t.Logf("%s: %d of %d points interrupted a capture mid-way, %d landed after it", unix.SignalName(sig), midway, n, after)
-	if midway < 2 {
-		t.Errorf("%s: only %d of %d points interrupted a capture mid-way: the points do not cover the capture", unix.SignalName(sig), midway, n)
+	for _, buffer := range []string{"", faultSmallBuf} {
+		t.Run("frozen"+faultBufSuffix(buffer), func(t *testing.T) {
+			tg := steady(t)
+			faultSignalPoint(t, tools, tg, dir, sig, buffer, func(p *faultProc, _ string) { tg.waitFrozen(t, p) })
+		})
+		for _, pct := range []int64{10, 50, 90} {
+			t.Run(fmt.Sprintf("written-%d%%", pct)+faultBufSuffix(buffer), func(t *testing.T) {
+				size := timing(t).size * pct / 100
+				got := faultSignalPoint(t, tools, steady(t), dir, sig, buffer, func(p *faultProc, path string) { faultWaitSize(t, p, path, size) })
+				if got != "midway" {
+					t.Errorf("%s once the archive held %d%% of its bytes: the capture was not interrupted mid-way (%s)", unix.SignalName(sig), pct, got)
+				}
+			})
+		}
 	}
 }
 
-// faultSignalPoint runs one capture, sends sig after delay, and checks the
-// outcome: "before" (nothing written), "midway" or "after" (complete).
-func faultSignalPoint(t *testing.T, tools faultTools, tg *faultTarget, dir string, sig syscall.Signal, delay time.Duration, buffer string) string {
+func faultBufSuffix(buffer string) string {
+	if buffer == "" {
+		return ""
+	}
+	return "-buffer-" + buffer
+}
+
+// waitFrozen waits until every task of the target is in a ptrace stop.
+func (tg *faultTarget) waitFrozen(t *testing.T, p *faultProc) {
+	t.Helper()
+	for deadline := time.Now().Add(faultHang); time.Now().Before(deadline); time.Sleep(200 * time.Microsecond) {
+		st := tg.taskStates()
+		frozen := len(st) > 0
+		for _, s := range st {
+			frozen = frozen && strings.HasSuffix(s, ":t")
+		}
+		if frozen {
+			return
+		}
+		faultMustRun(t, p, "the target was frozen")
+	}
+	t.Fatalf("the target was not frozen within %v", faultHang)
+}
+
+// faultWaitSize waits until the file at path holds size bytes.
+func faultWaitSize(t *testing.T, p *faultProc, path string, size int64) {
+	t.Helper()
+	for deadline := time.Now().Add(faultHang); time.Now().Before(deadline); time.Sleep(time.Millisecond) {
+		if st, err := os.Stat(path); err == nil && st.Size() >= size {
+			return
+		}
+		faultMustRun(t, p, fmt.Sprintf("its archive held %d bytes", size))
+	}
+	t.Fatalf("%s did not reach %d bytes within %v", path, size, faultHang)
+}
+
+// faultMustRun fails t when procsnap has ended before what it waits for.
+func faultMustRun(t *testing.T, p *faultProc, before string) {
+	t.Helper()
+	pid := p.cmd.Process.Pid
+	if syscall.Kill(pid, 0) != nil || faultProcState(fmt.Sprintf("/proc/%d/stat", pid)) == 'Z' {
+		t.Fatalf("procsnap ended before %s: %s", before, p.wait(faultHang))
+	}
+}
+
+// faultSignalPoint runs one capture, sends sig once wait returns, and checks
+// the outcome: "before" (nothing written), "midway" or "after" (complete).
+func faultSignalPoint(t *testing.T, tools faultTools, tg *faultTarget, dir string, sig syscall.Signal, buffer string, wait func(p *faultProc, path string)) string {
 	path := filepath.Join(dir, "signal.psnap")
 	defer os.Remove(path)
 	p := faultStartProcsnap(t, tools, dir, nil, faultCaptureArgs(path, buffer, tg.pid)...)
-	time.Sleep(delay)
+	wait(p, path)
 	_ = p.cmd.Process.Signal(sig) // fails when procsnap already exited: fine
 	r := p.wait(faultHang)
 	if r.hung {
@@ -198,6 +267,6 @@ func faultSignalPoint(t *testing.T, tools faultTools, tg *faultTarget, dir strin
 		}
 		return "midway"
 	}
-	t.Errorf("%s at %v: unexpected outcome: %s", unix.SignalName(sig), delay, r)
+	t.Errorf("%s: unexpected outcome: %s", unix.SignalName(sig), r)
 	return ""
 }

@@ -163,7 +163,7 @@ func faultEarlierUntouched(t *testing.T, path, after string) {
 
 // faultForce: with --force the old file is replaced only by a finished
 // capture; a refused or killed capture leaves it as it was.
-func faultForce(t *testing.T, tools faultTools, tg *faultTarget, dir string, full time.Duration) {
+func faultForce(t *testing.T, tools faultTools, steady func(*testing.T) *faultTarget, dir string) {
 	t.Run("refused", func(t *testing.T) {
 		path := faultEarlierFile(t, dir)
 		r := faultRunProcsnap(t, tools, filepath.Dir(path), faultHang, "capture", "--force", "-o", path, "999999999")
@@ -176,6 +176,7 @@ func faultForce(t *testing.T, tools faultTools, tg *faultTarget, dir string, ful
 		}
 	})
 	t.Run("complete", func(t *testing.T) {
+		tg := steady(t)
 		path := faultEarlierFile(t, dir)
 		r := faultRunProcsnap(t, tools, filepath.Dir(path), faultHang, "capture", "--force", "-o", path, strconv.Itoa(tg.pid))
 		tg.requireRunning(t, "a --force capture")
@@ -187,27 +188,56 @@ func faultForce(t *testing.T, tools faultTools, tg *faultTarget, dir string, ful
 			t.Errorf("a --force capture left %v", l)
 		}
 	})
-	t.Run("killed", func(t *testing.T) { faultForceKilled(t, tools, tg, dir, full) })
+	t.Run("killed", func(t *testing.T) { faultForceKilled(t, tools, steady(t), dir) })
 }
 
-// faultForceKilled kills a --force capture mid-way: the earlier file stays,
-// and what was written so far is left beside it, readable.
-func faultForceKilled(t *testing.T, tools faultTools, tg *faultTarget, dir string, full time.Duration) {
+// faultHoldAfter is where the killed --force capture's output stops (the
+// procsnaptest build's PROCSNAP_TEST_HOLD_AFTER): past the metadata, well
+// before the end, so that the kill always lands mid-capture.
+const faultHoldAfter = 1 << 20
+
+// faultForceKilled kills a --force capture mid-way, every time: procsnap
+// (built with the procsnaptest hook) stops writing after faultHoldAfter
+// bytes, with the target frozen (--buffer 16MiB writes while frozen), and is
+// killed there. The earlier file stays, the target runs on, and what was
+// written so far is left beside it, readable.
+func faultForceKilled(t *testing.T, tools faultTools, tg *faultTarget, dir string) {
 	path := faultEarlierFile(t, dir)
-	p := faultStartProcsnap(t, tools, filepath.Dir(path), nil, "capture", "--force", "--buffer", faultSmallBuf, "-o", path, strconv.Itoa(tg.pid))
-	time.Sleep(full / 2)
+	p := faultNewProcsnap(tools, filepath.Dir(path), nil, "capture", "--force", "--no-progress", "--buffer", faultSmallBuf, "-o", path, strconv.Itoa(tg.pid))
+	p.cmd.Env = append(os.Environ(), fmt.Sprintf("PROCSNAP_TEST_HOLD_AFTER=%d", faultHoldAfter))
+	p.begin(t)
+	partial := faultWaitPartial(t, p, path)
 	_ = p.cmd.Process.Signal(syscall.SIGKILL)
 	r := p.wait(faultHang)
 	tg.requireRunning(t, "a --force capture killed mid-way")
 	if r.signal != syscall.SIGKILL {
-		t.Skipf("the capture ended before the kill: %s", r)
+		t.Fatalf("procsnap was not killed mid-capture: %s", r)
 	}
 	faultEarlierUntouched(t, path, "a killed --force capture")
-	for _, l := range faultBeside(path) {
-		a := faultInspect(t, filepath.Join(filepath.Dir(path), l))
-		t.Logf("a killed --force capture leaves %s: %s", l, a)
-		if a.size >= faultMinHeader {
-			a.mustBeReadable(t, "the partial file of a killed --force capture")
-		}
+	if l := faultBeside(path); len(l) != 1 || l[0] != filepath.Base(partial) {
+		t.Errorf("a killed --force capture left %v beside the earlier file, want only %s", l, filepath.Base(partial))
 	}
+	a := faultInspect(t, partial)
+	t.Logf("a killed --force capture leaves %s: %s", filepath.Base(partial), a)
+	if a.mode != 0o600 || a.size < faultHoldAfter || a.complete {
+		t.Errorf("the partial file: mode %v, %d bytes, complete %v; want 0600, at least %d bytes, incomplete", a.mode, a.size, a.complete, faultHoldAfter)
+	}
+	a.mustBeReadable(t, "the partial file of a killed --force capture")
+}
+
+// faultWaitPartial waits until the temporary file beside path holds
+// faultHoldAfter bytes, and returns its path. procsnap must not end first.
+func faultWaitPartial(t *testing.T, p *faultProc, path string) string {
+	t.Helper()
+	for deadline := time.Now().Add(faultHang); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		for _, l := range faultBeside(path) {
+			full := filepath.Join(filepath.Dir(path), l)
+			if st, err := os.Stat(full); err == nil && st.Size() >= faultHoldAfter {
+				return full
+			}
+		}
+		faultMustRun(t, p, fmt.Sprintf("its output reached %d bytes (is it built with -tags procsnaptest?)", faultHoldAfter))
+	}
+	t.Fatalf("procsnap's output did not reach %d bytes in %v", faultHoldAfter, faultHang)
+	return ""
 }

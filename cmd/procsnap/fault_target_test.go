@@ -14,29 +14,34 @@ import (
 
 // faultTargetKilled kills the target with SIGKILL at points of a capture:
 // 25 ms in, while procsnap prepares its buffer (after its checks, before the
-// freeze), then while frozen, copying and writing.
-func faultTargetKilled(t *testing.T, tools faultTools, dir string, full, fullSmall time.Duration) {
-	points := []struct {
+// freeze), then while frozen, copying and writing. Points are named by
+// their place in the capture (a percentage of its duration).
+func faultTargetKilled(t *testing.T, tools faultTools, dir string, timing func(*testing.T) faultTiming) {
+	type point struct {
 		buffer string
-		delay  time.Duration
-	}{
-		{"", 25 * time.Millisecond}, {"", full / 2}, {faultSmallBuf, fullSmall / 3}, {faultSmallBuf, fullSmall * 2 / 3},
+		pct    int // of the capture's duration; -1: 25 ms
 	}
+	points := []point{{"", -1}, {"", 50}, {faultSmallBuf, 33}, {faultSmallBuf, 67}}
 	if faultLong() {
 		for i := range 8 {
-			points = append(points, struct {
-				buffer string
-				delay  time.Duration
-			}{[]string{"", faultSmallBuf}[i%2], fullSmall * time.Duration(i) / 7})
+			points = append(points, point{[]string{"", faultSmallBuf}[i%2], 100 * i / 7})
 		}
 	}
 	for i, pt := range points {
-		t.Run(fmt.Sprintf("%02d-at-%v-buffer-%s", i, pt.delay.Round(time.Millisecond), faultBufName(pt.buffer)), func(t *testing.T) {
+		at := fmt.Sprintf("%d%%", pt.pct)
+		if pt.pct < 0 {
+			at = "25ms"
+		}
+		t.Run(fmt.Sprintf("%02d-at-%s-buffer-%s", i, at, faultBufName(pt.buffer)), func(t *testing.T) {
+			delay := 25 * time.Millisecond
+			if pt.pct >= 0 {
+				delay = timing(t).span(pt.buffer) * time.Duration(pt.pct) / 100
+			}
 			tg := startFaultTarget(t, tools, "steady", 4, faultHeapMiB)
 			path := filepath.Join(dir, "target-killed.psnap")
 			defer os.Remove(path)
 			p := faultStartProcsnap(t, tools, dir, nil, faultCaptureArgs(path, pt.buffer, tg.pid)...)
-			time.Sleep(pt.delay)
+			time.Sleep(delay)
 			tg.kill()
 			r := p.wait(faultHang)
 			a := faultInspect(t, path)

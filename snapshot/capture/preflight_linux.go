@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/procsnap/procsnap/procfs"
 	"github.com/procsnap/procsnap/snapshot/internal/ptrace"
@@ -110,6 +111,21 @@ func yamaScope() int {
 		return -1
 	}
 	return n
+}
+
+// exited reports whether process pid is gone or a zombie, within 200 ms:
+// an exiting process's maps read as empty (or not at all) a moment before
+// it becomes a zombie, and a kernel thread's always do.
+func exited(pfs procfs.FS, pid int) bool {
+	for deadline := time.Now().Add(200 * time.Millisecond); ; time.Sleep(5 * time.Millisecond) {
+		st, err := pfs.Status(pid)
+		if errors.Is(err, fs.ErrNotExist) || err == nil && (st.State == 'Z' || st.State == 'X') {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+	}
 }
 
 // explainAttach turns a failed freeze into a message with the cause.
