@@ -19,9 +19,9 @@ type Span struct {
 	off, length int64
 	// Where the record comes from: a span may show part of a chunk (a
 	// pre-copy chunk some of whose pages changed before the freeze).
-	cStart, cEnd uint64 // the chunk record's own pages
-	rec          int    // the record's region index
-	pre          bool   // a pre-copy record
+	cStart, cEnd uint64     // the chunk record's own pages
+	rec          int        // the record's region index
+	pre          bool       // a pre-copy record
 	head         *chunkHead // kept by ReadStream for a region without a footer
 }
 

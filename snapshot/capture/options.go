@@ -35,13 +35,13 @@ func ParseMode(s string) (Mode, error) {
 // Options tune a capture. The zero value pre-copies readable regions at
 // the fastest compression level with default sizes.
 type Options struct {
-	Mode              Mode         // "" means ModePrecopy
+	Mode Mode // "" means ModePrecopy
 	// TrackWrites clears the target's soft-dirty bits before the pre-copy
 	// and re-reads under the freeze only the private anonymous pages the
 	// kernel saw written since (plus everything else in full). It changes
 	// the target's soft-dirty state, so it is opt-in; a kernel without
 	// soft-dirty refuses it. ModePrecopy only.
-	TrackWrites bool
+	TrackWrites       bool
 	IncludeUnreadable bool         // also read regions without r permission, through /proc/PID/mem
 	Level             format.Level // compression level
 	ChunkSize         int          // archive chunk size; 0 = format.DefaultChunkSize
