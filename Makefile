@@ -8,8 +8,10 @@ BENCH_SIZE ?= 2GiB
 BENCH_RUNS ?= 3
 BENCH_QUICK ?= 0
 BENCH_DOC ?= docs/PERFORMANCE.md
-# BENCH_BIG: the big target's size (auto: just over half of MemTotal; 0: none).
+# BENCH_BIG: the big target's size (auto: just over half of MemTotal; 0: none);
+# BENCH_BIG_GCORE=1 also runs gcore and zstd on it (three times its size on disk).
 BENCH_BIG ?= auto
+BENCH_BIG_GCORE ?= 0
 # BENCH_QUICK=1: a 256 MiB target and no big one (unless BENCH_SIZE or
 # BENCH_BIG is given) and the table printed only (unless BENCH_DOC is given).
 ifeq ($(BENCH_QUICK),1)
@@ -54,7 +56,7 @@ fuzz:
 # BENCH_DOC; then, outside quick mode, the format and procfs
 # micro-benchmarks. Needs root (ptrace), cc, gdb and zstd.
 bench: build
-	$(GO) run ./cmd/psbench -procsnap ./procsnap -size $(BENCH_SIZE) -runs $(BENCH_RUNS) -big-size $(BENCH_BIG) $(if $(BENCH_DOC),-doc $(BENCH_DOC))
+	$(GO) run ./cmd/psbench -procsnap ./procsnap -size $(BENCH_SIZE) -runs $(BENCH_RUNS) -big-size $(BENCH_BIG) $(if $(filter 1,$(BENCH_BIG_GCORE)),-big-gcore) $(if $(BENCH_DOC),-doc $(BENCH_DOC))
 ifneq ($(BENCH_QUICK),1)
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./format/ ./procfs/
 endif
