@@ -12,9 +12,10 @@
 // a timeline of each run, from the progress callbacks and the archive's
 // freeze and end records. The profile is switched at each phase change by
 // a goroutine of its own, so a few milliseconds around each change may
-// fall into the neighbouring profile; the runtime prints a harmless
-// "cannot set cpu profile rate" line at each switch (the rate is raised
-// to -hz before pprof sets its own).
+// fall into the neighbouring profile. The profiles sample at pprof's
+// 100 Hz: Linux checks CPU-time timers at its scheduler tick, so a higher
+// rate (runtime.SetCPUProfileRate) loses samples and understates every
+// cost; merge the profiles of several runs to see a short freeze.
 //
 // Unlike cmd/psbench, which judges procsnap as a program and must not
 // share its code, psprofile imports snapshot/capture on purpose: it looks

@@ -32,7 +32,6 @@ func run(ctx context.Context) error {
 	size := flag.String("size", "2GiB", "size of the target's mixed region (KiB, MiB, GiB)")
 	runs := flag.Int("runs", 3, "captures to profile")
 	out := flag.String("out", "psprofile", "directory for the profiles and archives")
-	hz := flag.Int("hz", 1000, "CPU profile samples per second")
 	churn := flag.Int("churn", 4, "pages the target rewrites per millisecond")
 	mode := flag.String("freeze", "precopy", "freeze mode: precopy or whole")
 	cc := flag.String("cc", "cc", "C compiler for the target")
@@ -58,7 +57,7 @@ func run(ctx context.Context) error {
 		return err
 	}
 	for i := range *runs {
-		tl, err := profileRun(ctx, t.pid, *out, i, *hz, m)
+		tl, err := profileRun(ctx, t.pid, *out, i, m)
 		if err != nil {
 			return err
 		}
@@ -96,8 +95,8 @@ func (m *marks) progress(p capture.Progress) {
 
 // profileRun captures pid once into dir, one CPU profile per phase, and
 // returns its timeline.
-func profileRun(ctx context.Context, pid int, dir string, i, hz int, mode capture.Mode) (string, error) {
-	rot := newRotator(dir, i, hz)
+func profileRun(ctx context.Context, pid int, dir string, i int, mode capture.Mode) (string, error) {
+	rot := newRotator(dir, i)
 	mk := &marks{first: map[capture.Phase]int64{}, onChange: func(p capture.Phase) { rot.to(string(p)) }}
 	path := filepath.Join(dir, fmt.Sprintf("run%d.psnap", i))
 	f, err := os.Create(path)

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"runtime"
 	"runtime/pprof"
 )
 
@@ -16,7 +15,7 @@ type rotator struct {
 	done chan struct{}
 }
 
-func newRotator(dir string, run, hz int) *rotator {
+func newRotator(dir string, run int) *rotator {
 	r := &rotator{next: make(chan string, 16), done: make(chan struct{})}
 	go func() {
 		defer close(r.done)
@@ -31,7 +30,6 @@ func newRotator(dir string, run, hz int) *rotator {
 				fmt.Fprintln(os.Stderr, "psprofile:", err)
 				continue
 			}
-			runtime.SetCPUProfileRate(hz) // before pprof sets 100 Hz, which then only warns
 			if err := pprof.StartCPUProfile(f); err != nil {
 				fmt.Fprintln(os.Stderr, "psprofile:", err)
 			}
