@@ -8,9 +8,10 @@
 // It builds and starts the bench target (cmd/psbench/target/target.c,
 // churning as in make bench), calls capture.Run in-process into a file in
 // -out with the options procsnap capture uses by default, and writes one
-// CPU profile per phase and run (preparing, precopy, frozen, writing) plus
-// a timeline of each run, from the progress callbacks and the archive's
-// freeze and end records. The profile is switched at each phase change by
+// CPU profile per phase and run (preparing, precopy, frozen, writing), a
+// heap profile just after the thaw, and a timeline of each run from the
+// progress callbacks and the archive's freeze and end records, with its
+// peak RSS (VmHWM, reset before each run) and the Go runtime's memory. The profile is switched at each phase change by
 // a goroutine of its own, so a few milliseconds around each change may
 // fall into the neighbouring profile. The profiles sample at pprof's
 // 100 Hz: Linux checks CPU-time timers at its scheduler tick, so a higher

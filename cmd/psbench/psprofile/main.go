@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -104,6 +105,8 @@ func profileRun(ctx context.Context, pid int, dir string, i int, mode capture.Mo
 		return "", err
 	}
 	defer os.Remove(path)
+	// Reset the peak RSS (VmHWM) so that it is this run's.
+	os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) //nolint:errcheck // the figure is then the process's
 	rot.to("preparing")
 	start := monoNow()
 	res, err := capture.Run(ctx, pid, f, capture.Options{Mode: mode, ToolVersion: "psprofile", Progress: mk.progress})
@@ -134,8 +137,12 @@ func timeline(path string, i int, res *capture.Result, mk *marks, start, ran, sy
 	ms := func(a, b int64) string { return fmt.Sprintf("%8.1f ms", float64(b-a)/1e6) }
 	passStart, passEnd := mk.first[capture.PhaseFrozen], mk.lastPass
 	var b strings.Builder
+	var ms2 runtime.MemStats
+	runtime.ReadMemStats(&ms2)
 	fmt.Fprintf(&b, "run %d: %s archive, pre-copied %d MiB, re-read %d MiB, changed %.1f MiB, frozen %s (end record)\n", i,
 		mib(res.ArchiveBytes), res.PrecopyBytes>>20, res.RereadBytes>>20, float64(res.ChangedBytes)/(1<<20), time.Duration(end.FrozenNS))
+	fmt.Fprintf(&b, "  memory: peak RSS %s (VmHWM), Go heap from the system %s, Go runtime in all %s\n",
+		vmHWM(), mib(int64(ms2.HeapSys)), mib(int64(ms2.Sys)))
 	rows := [][2]string{
 		{"prepare (preflight, meta, writer, store)", ms(start, meta.CaptureStartMono)},
 	}
@@ -157,6 +164,17 @@ func timeline(path string, i int, res *capture.Result, mk *marks, start, ran, sy
 		fmt.Fprintf(&b, "  %-58s %s\n", row[0], row[1])
 	}
 	return b.String(), nil
+}
+
+// vmHWM is this process's peak RSS since the last clear_refs.
+func vmHWM() string {
+	b, _ := os.ReadFile("/proc/self/status")
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "unknown"
 }
 
 func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }

@@ -21,6 +21,9 @@ func newRotator(dir string, run int) *rotator {
 		defer close(r.done)
 		var f *os.File
 		for name := range r.next {
+			if name == "writing" { // just after the thaw: what the capture holds
+				writeHeap(filepath.Join(dir, fmt.Sprintf("heap-%d.pprof", run)))
+			}
 			if f != nil {
 				pprof.StopCPUProfile()
 				f.Close()
@@ -47,4 +50,16 @@ func (r *rotator) to(name string) { r.next <- name }
 func (r *rotator) stop() {
 	close(r.next)
 	<-r.done
+}
+
+// writeHeap writes a heap profile (as of the last garbage collection).
+func writeHeap(path string) {
+	f, err := os.Create(path)
+	if err == nil {
+		err = pprof.Lookup("heap").WriteTo(f, 0)
+		f.Close()
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "psprofile:", err)
+	}
 }
