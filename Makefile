@@ -10,11 +10,18 @@ BENCH_SIZE ?= 2GiB
 BENCH_RUNS ?= 3
 BENCH_QUICK ?= 0
 BENCH_DOC ?= docs/PERFORMANCE.md
-# BENCH_QUICK=1: a 256 MiB target (unless BENCH_SIZE is given) and the
-# table printed only (unless BENCH_DOC is given).
+# BENCH_BIG: the big target's size (auto: just over half of MemTotal; 0: none);
+# BENCH_BIG_GCORE=1 also runs gcore and zstd on it (three times its size on disk).
+BENCH_BIG ?= auto
+BENCH_BIG_GCORE ?= 0
+# BENCH_QUICK=1: a 256 MiB target and no big one (unless BENCH_SIZE or
+# BENCH_BIG is given) and the table printed only (unless BENCH_DOC is given).
 ifeq ($(BENCH_QUICK),1)
 ifeq ($(origin BENCH_SIZE),file)
 BENCH_SIZE := 256MiB
+endif
+ifeq ($(origin BENCH_BIG),file)
+BENCH_BIG := 0
 endif
 ifeq ($(origin BENCH_DOC),file)
 BENCH_DOC :=
@@ -57,11 +64,12 @@ fuzz:
 	PROCSNAP_LONG=1 $(GO) test -count=1 -timeout 60m -run '^TestFault' ./cmd/procsnap/
 
 # bench measures procsnap against gcore (+ zstd -1 -T2) and the raw-copy
-# limit on one BENCH_SIZE target (median of BENCH_RUNS runs), prints the
-# table and writes BENCH_DOC; then, outside quick mode, the format and
-# procfs micro-benchmarks. Needs root (ptrace), cc, gdb and zstd.
+# limit on one BENCH_SIZE target (median of BENCH_RUNS runs), then
+# procsnap alone on a BENCH_BIG target, prints the table and writes
+# BENCH_DOC; then, outside quick mode, the format and procfs
+# micro-benchmarks. Needs root (ptrace), cc, gdb and zstd.
 bench: build
-	$(GO) run ./cmd/psbench -procsnap ./procsnap -size $(BENCH_SIZE) -runs $(BENCH_RUNS) $(if $(BENCH_DOC),-doc $(BENCH_DOC))
+	$(GO) run ./cmd/psbench -procsnap ./procsnap -size $(BENCH_SIZE) -runs $(BENCH_RUNS) -big-size $(BENCH_BIG) $(if $(filter 1,$(BENCH_BIG_GCORE)),-big-gcore) $(if $(BENCH_DOC),-doc $(BENCH_DOC))
 ifneq ($(BENCH_QUICK),1)
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./format/ ./procfs/
 endif

@@ -13,9 +13,9 @@ import (
 	"time"
 )
 
-// TestHarnessTiny runs the whole harness on a 16 MiB target, once, and
-// checks that every figure is there and that its tables parse back. It
-// never judges the figures: timing is for make bench.
+// TestHarnessTiny runs the whole harness on a 16 MiB target, once, with a
+// 24 MiB "big" one, and checks that every figure is there and that its
+// tables parse back. It never judges the figures: timing is for make bench.
 func TestHarnessTiny(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root: procsnap and gcore ptrace the target (CI runs as root)")
@@ -26,7 +26,7 @@ func TestHarnessTiny(t *testing.T) {
 	var log bytes.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	r, err := Run(ctx, Config{Size: 16 << 20, Runs: 1, Procsnap: procsnap, TempDir: dir, RequireTools: ci, Log: &log})
+	r, err := Run(ctx, Config{Size: 16 << 20, BigSize: 24 << 20, Runs: 1, Procsnap: procsnap, TempDir: dir, RequireTools: ci, Log: &log})
 	if err != nil {
 		t.Fatalf("Run: %v\n%s", err, log.String())
 	}
@@ -94,7 +94,8 @@ func checkJSON(t *testing.T, r *Report) {
 	if back.ChecksTable() != r.ChecksTable() {
 		t.Errorf("the report read back from JSON renders another table:\n%s", back.ChecksTable())
 	}
-	if back.Procsnap.Wall.Median() <= 0 || back.Raw.Wall.Median() <= 0 || back.Full.Bytes.Median() <= 0 {
+	if back.Procsnap.Wall.Median() <= 0 || back.Raw.Wall.Median() <= 0 || back.Full.Bytes.Median() <= 0 ||
+		back.Whole.Wall.Median() <= 0 || back.Big.Procsnap.Wall.Median() <= 0 || !back.Procsnap.Changed.OK() {
 		t.Errorf("figures missing after JSON: %s", b)
 	}
 }

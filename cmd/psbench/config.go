@@ -11,6 +11,9 @@ import (
 type Config struct {
 	Size         int64         // the target's mixed region, bytes
 	Runs         int           // runs of every measurement; figures are medians
+	BigSize      int64         // a second target, procsnap capture only, once (0 = none; see DefaultBigSize)
+	BigGcore     bool          // also gcore and zstd the big target
+	Churn        int           // pages each target rewrites per millisecond while captured (0 = 4; <0 = none)
 	Procsnap     string        // the procsnap binary to measure
 	CC           string        // C compiler for the target ("" = cc)
 	TempDir      string        // where the run's temp directory goes ("" = os.TempDir())
@@ -35,6 +38,12 @@ func (c *Config) defaults() error {
 	}
 	if c.CC == "" {
 		c.CC = "cc"
+	}
+	if c.BigSize != 0 && c.BigSize < 3*4096 {
+		return fmt.Errorf("big size %d is below 3 pages", c.BigSize)
+	}
+	if c.Churn == 0 {
+		c.Churn = 4
 	}
 	if c.ChangedPages == 0 {
 		c.ChangedPages = 37

@@ -31,20 +31,28 @@ func fullDecompression(path string) (time.Duration, int64, error) {
 	return time.Since(start), n, nil
 }
 
-// archiveFigures reads what procsnap says about its own capture: the
-// frozen time of the end record and, when recorded, its copy buffer size.
-func archiveFigures(path string) (frozen time.Duration, buffer int64, err error) {
+// endFigures is what procsnap says about its own capture in the archive's
+// end record.
+type endFigures struct {
+	frozen                   time.Duration
+	precopy, reread, changed uint64
+}
+
+// archiveFigures reads the end record of the archive at path, which must
+// be complete.
+func archiveFigures(path string) (endFigures, error) {
 	r, err := format.Open(path)
 	if err != nil {
-		return 0, 0, err
+		return endFigures{}, err
 	}
 	defer r.Close()
 	end := r.End()
-	if end == nil {
-		return 0, 0, fmt.Errorf("%s has no end record", path)
+	switch {
+	case end == nil:
+		return endFigures{}, fmt.Errorf("%s has no end record", path)
+	case !end.Complete:
+		return endFigures{}, fmt.Errorf("%s is incomplete: %s", path, end.Reason)
 	}
-	if v, ok := end.Extra["buffer_bytes"]; ok {
-		fmt.Sscan(v, &buffer) //nolint:errcheck // a bad value leaves 0: estimated instead
-	}
-	return time.Duration(end.FrozenNS), buffer, nil
+	return endFigures{frozen: time.Duration(end.FrozenNS), precopy: end.PrecopyBytes,
+		reread: end.RereadBytes, changed: end.ChangedBytes}, nil
 }

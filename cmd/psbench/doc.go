@@ -1,13 +1,16 @@
 // Package bench is the `make bench` harness: it measures procsnap against
 // gcore (plus zstd -1 of gcore's core) and against the physical limit of
-// the freeze, a raw process_vm_readv copy of the same target, in one run.
+// the freeze, a raw process_vm_readv copy of the same target, in one run;
+// then procsnap alone on a target larger than half of the machine's memory.
 //
 // The target (target/target.c, embedded and built with the C compiler at
 // run time, like target/launch.c, which starts every measured program so
-// that its peak RSS is its own) holds mixed pages and a monitor thread that records its longest
-// stall, so frozen time is measured by the frozen process itself for every
-// tool alike. Run writes a Report; the Report renders the table of
-// docs/PERFORMANCE.md and the targets each figure must meet.
+// that its peak RSS is its own) holds mixed pages, a monitor thread that
+// records its longest stall, so frozen time is measured by the frozen
+// process itself for every tool alike, and a churn thread that rewrites
+// pages while it is captured, so procsnap's pre-copy meets changed pages.
+// Run writes a Report; the Report renders the table of docs/PERFORMANCE.md
+// and the targets each figure must meet.
 //
 // bench drives procsnap as a program, the way users run it, and imports
 // only package format (to read an archive's own figures and to time a full

@@ -51,6 +51,18 @@ func loadAverage() string {
 	return "unknown"
 }
 
+// DefaultBigSize is a target larger than half of this machine's memory
+// (MemTotal/2 rounded up to a whole GiB, plus 1 GiB): one that a capture
+// needing a copy buffer as large as its target could not hold. 0 when
+// MemTotal is unknown.
+func DefaultBigSize() int64 {
+	total := meminfo("MemTotal:")
+	if total <= 0 {
+		return 0
+	}
+	return ((total/2+1<<30-1)>>30 + 1) << 30
+}
+
 // meminfo is one /proc/meminfo field in bytes (0 if unknown).
 func meminfo(key string) int64 {
 	b, err := os.ReadFile("/proc/meminfo")

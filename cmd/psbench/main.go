@@ -28,9 +28,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("psbench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	size := fs.String("size", "2GiB", "size of the target's mixed region")
-	quick := fs.Bool("quick", false, "a quick run: 256MiB unless -size is given")
+	quick := fs.Bool("quick", false, "a quick run: 256MiB and no big target unless -size or -big-size is given")
+	bigSize := fs.String("big-size", "auto", "size of the big target, captured once by procsnap (auto: MemTotal/2 rounded up to a GiB, plus 1 GiB; 0: none)")
 	cfg := Config{Log: stderr}
 	fs.IntVar(&cfg.Runs, "runs", 3, "runs of every measurement (figures are medians)")
+	fs.BoolVar(&cfg.BigGcore, "big-gcore", false, "also gcore and zstd the big target (needs twice its size on disk)")
+	fs.IntVar(&cfg.Churn, "churn", 4, "pages the target rewrites per millisecond while captured (0: none)")
 	fs.StringVar(&cfg.Procsnap, "procsnap", "./procsnap", "the procsnap binary to measure")
 	fs.StringVar(&cfg.CC, "cc", "cc", "C compiler for the target")
 	fs.StringVar(&cfg.TempDir, "tmpdir", "", "parent of the temp directory (default $TMPDIR)")
@@ -40,13 +43,22 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	sizeSet := false
-	fs.Visit(func(f *flag.Flag) { sizeSet = sizeSet || f.Name == "size" })
-	if *quick && !sizeSet {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if *quick && !set["size"] {
 		*size = "256MiB"
+	}
+	if *quick && !set["big-size"] {
+		*bigSize = "0"
+	}
+	if cfg.Churn == 0 {
+		cfg.Churn = -1 // Config's 0 is the default rate
 	}
 	var err error
 	if cfg.Size, err = ParseSize(*size); err != nil {
+		return err
+	}
+	if cfg.BigSize, err = parseBigSize(*bigSize); err != nil {
 		return err
 	}
 	r, err := Run(ctx, cfg)
@@ -58,6 +70,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		fmt.Fprintln(stderr, "psbench: failed:", f)
 	}
 	return write(r, *doc, *jsonOut)
+}
+
+// parseBigSize reads -big-size: a size, "auto" or 0.
+func parseBigSize(s string) (int64, error) {
+	switch s {
+	case "auto":
+		return DefaultBigSize(), nil
+	case "0":
+		return 0, nil
+	}
+	return ParseSize(s)
 }
 
 func write(r *Report, doc, jsonOut string) error {

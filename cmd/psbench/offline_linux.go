@@ -9,10 +9,17 @@ import (
 )
 
 // offline times extract of one page, verify and diff against a full
-// decompression. Archive A is the last capture of the runs; B is taken
-// after the target changed ChangedPages pages.
+// decompression. The target's churn is off: archive A is a capture of the
+// still target, B is taken after it changed ChangedPages pages.
 func (b *runner) offline(ctx context.Context) {
-	a, r := b.archive, b.r
+	r := b.r
+	a, _, _, err := b.capture(ctx, "a.psnap")
+	if err != nil {
+		for _, t := range []*Tool{&r.Extract, &r.Verify, &r.Diff, &r.Full} {
+			t.Wall.fail(fmt.Errorf("capture for the offline verbs: %w", err))
+		}
+		return
+	}
 	page := b.extractPage()
 	want, err := readPage(b.t.pid, page, int(b.t.pageSize))
 	if err != nil {

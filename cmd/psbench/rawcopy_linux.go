@@ -15,7 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// rawPiece is the most one process_vm_readv call copies, as procsnap does.
+// rawPiece is the most one process_vm_readv call of the raw copy takes.
 const rawPiece = 8 << 20
 
 // span is an address range [start, end).

@@ -2,6 +2,7 @@ package main
 
 import (
 	"regexp"
+	"strings"
 	"testing"
 )
 
@@ -52,40 +53,55 @@ func TestParseSize(t *testing.T) {
 func TestChecks(t *testing.T) {
 	m := func(v ...float64) Measure { return Measure{Samples: v} }
 	r := &Report{
+		Size:         2 << 30,
 		ChangedPages: 37,
 		Raw:          Tool{Wall: m(0.2, 0.22, 0.21)},
-		Procsnap:     Tool{Frozen: m(0.25, 0.3, 0.24), Wall: m(1), Bytes: m(900), PeakRSS: m(1000 + 50<<20)},
-		Buffer:       1000,
-		Gcore:        Tool{Frozen: m(2), Wall: m(2)},
-		Zstd:         Tool{Wall: m(1), Bytes: m(1000)},
-		Extract:      Tool{Wall: m(0.01)},
-		Diff:         Tool{Wall: m(0.2)},
-		Verify:       Tool{Wall: m(1)},
-		Full:         Tool{Wall: m(1)},
+		Procsnap: Capture{Tool: Tool{Frozen: m(0.2, 0.25, 0.19), Wall: m(2), Bytes: m(900), PeakRSS: m(300 << 20)},
+			Changed: m(100 << 20)},
+		Gcore:   Tool{Frozen: m(2), Wall: m(2)},
+		Zstd:    Tool{Wall: m(1.7), Bytes: m(1000)},
+		Big:     BigTarget{Size: 13 << 30, Procsnap: Capture{Tool: Tool{PeakRSS: m(400 << 20)}, Changed: m(100 << 20)}},
+		Extract: Tool{Wall: m(0.01)},
+		Diff:    Tool{Wall: m(0.2)},
+		Verify:  Tool{Wall: m(1)},
+		Full:    Tool{Wall: m(1)},
 	}
 	want := []struct{ ratio, met string }{
-		{"1.190×", "yes"},        // 0.25 / 0.21
-		{"8.0× shorter", "yes"},  // 2 / 0.25
-		{"3.0× shorter", "yes"},  // (2+1) / 1
+		{"0.952×", "yes"},        // 0.2 / 0.21
+		{"10.0× shorter", "yes"}, // 2 / 0.2
+		{"1.176×", "yes"},        // 2 / 1.7
+		{"1.9× faster", "yes"},   // (2+1.7) / 2
 		{"0.900×", "yes"},        // 900 / 1000
-		{"—", "yes"},             // 50 MiB beyond the buffer
+		{"—", "yes"},             // 300 MiB − 100 MiB changed
+		{"—", "NO"},              // 400 MiB − 100 MiB changed
 		{"100.0× faster", "yes"}, // 1 / 0.01
 		{"5.0× faster", "NO"},    // 1 / 0.2
 		{"1.0× faster", "—"},     // no target
 	}
 	got := r.Checks()
+	if len(got) != len(want) {
+		t.Fatalf("%d checks, want %d", len(got), len(want))
+	}
 	for i, w := range want {
 		if got[i].Ratio != w.ratio || got[i].Met != w.met {
 			t.Errorf("%s: ratio %q met %q, want %q %q", got[i].Figure, got[i].Ratio, got[i].Met, w.ratio, w.met)
 		}
 	}
+	if c := got[6]; !strings.Contains(c.Figure, "13.00 GiB target") || c.Value != "300.0 MiB" {
+		t.Errorf("big target's RSS check: %q = %q, want the 13.00 GiB target at 300.0 MiB", c.Figure, c.Value)
+	}
 	r.Verify.Wall = m(2)
-	if c := r.Checks()[7]; c.Ratio != "2.0× slower" {
+	if c := r.Checks()[9]; c.Ratio != "2.0× slower" {
 		t.Errorf("verify twice as slow as the reference: ratio %q, want 2.0× slower", c.Ratio)
 	}
 	r.Gcore.Frozen = Measure{Skipped: "gcore not installed"}
 	if c := r.Checks()[1]; c.Met != "n/a" || c.Ratio != "—" {
 		t.Errorf("without gcore: ratio %q met %q, want — n/a", c.Ratio, c.Met)
+	}
+	r.Big = BigTarget{Skipped: "not asked for"}
+	r.Big.Procsnap.PeakRSS = Measure{Skipped: "not asked for"}
+	if c := r.Checks()[6]; c.Met != "n/a" || c.Value != "skipped" {
+		t.Errorf("without a big target: value %q met %q, want skipped n/a", c.Value, c.Met)
 	}
 }
 

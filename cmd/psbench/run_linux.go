@@ -21,8 +21,6 @@ type runner struct {
 	procsnap string
 	gcore    string // "" when gcore is not installed
 	zstd     string // "" when zstd is not installed
-	archive  string // the latest capture of the runs
-	buffer   int64  // procsnap's copy buffer, when it records it
 }
 
 // Run builds and starts the target, measures everything Config asks for
@@ -33,7 +31,8 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	if err := cfg.defaults(); err != nil {
 		return nil, err
 	}
-	r := &Report{Date: time.Now(), Machine: describeMachine(), Size: cfg.Size, Runs: cfg.Runs, ChangedPages: cfg.ChangedPages}
+	r := &Report{Date: time.Now(), Machine: describeMachine(), Size: cfg.Size, Runs: cfg.Runs,
+		Churn: max(cfg.Churn, 0), ChangedPages: cfg.ChangedPages}
 	b := &runner{cfg: cfg, r: r}
 	if err := b.findTools(ctx); err != nil {
 		return nil, err
@@ -53,21 +52,39 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		return nil, err
 	}
 	b.launch = launcher{bin: launch, report: filepath.Join(dir, "launch.report")}
-	b.logf("starting a %s target", bytesIEC(float64(cfg.Size)))
-	if b.t, err = startTarget(ctx, bin, cfg.Size, cfg.MonitorSleep); err != nil {
+	if err := b.mainTarget(ctx, bin); err != nil {
 		return nil, err
 	}
-	defer b.t.stop()
-	if err := b.runs(ctx); err != nil {
-		return nil, err
-	}
-	b.setBuffer()
-	b.offline(ctx)
+	b.big(ctx, bin)
 	r.Machine.LoadEnd = loadAverage()
 	return r, ctx.Err()
 }
 
-// runs measures the noise floor, the raw copy, procsnap and gcore, Runs times.
+// mainTarget measures everything on the Size target, which churns while
+// the runs capture it and holds still for the offline verbs.
+func (b *runner) mainTarget(ctx context.Context, bin string) error {
+	b.logf("starting a %s target", bytesIEC(float64(b.cfg.Size)))
+	t, err := startTarget(ctx, bin, b.cfg.Size, b.cfg.MonitorSleep, b.cfg.Churn)
+	if err != nil {
+		return err
+	}
+	b.t = t
+	defer t.stop()
+	if err := t.churn(true); err != nil {
+		return err
+	}
+	if err := b.runs(ctx); err != nil {
+		return err
+	}
+	if err := t.churn(false); err != nil {
+		return err
+	}
+	b.offline(ctx)
+	return nil
+}
+
+// runs measures the noise floor, the raw copy, procsnap (both freeze
+// modes) and gcore, Runs times.
 func (b *runner) runs(ctx context.Context) error {
 	for i := range b.cfg.Runs {
 		regions, err := readableRegions(b.t.pid)
@@ -76,12 +93,15 @@ func (b *runner) runs(ctx context.Context) error {
 		}
 		b.r.Readable, b.r.Regions = totalSize(regions), len(regions)
 		b.logf("run %d/%d: %s readable in %d regions", i+1, b.cfg.Runs, bytesIEC(float64(b.r.Readable)), len(regions))
-		b.noise()
+		b.noise(&b.r.Noise)
 		b.rawCopy(regions)
-		if err := b.captureRun(ctx, i); err != nil {
+		if err := b.captureRun(ctx, &b.r.Procsnap, fmt.Sprintf("run%d.psnap", i)); err != nil {
 			return err
 		}
-		b.gcoreRun(ctx)
+		if err := b.captureRun(ctx, &b.r.Whole, fmt.Sprintf("whole%d.psnap", i), "--freeze=whole"); err != nil {
+			b.r.Whole.Wall.fail(err)
+		}
+		b.gcoreRun(ctx, &b.r.Gcore, &b.r.Zstd)
 		if ctx.Err() != nil {
 			return context.Cause(ctx)
 		}
@@ -146,24 +166,6 @@ func (b *runner) optionalTool(name, pkg string) string {
 		return ""
 	}
 	return p
-}
-
-// setBuffer settles procsnap's copy buffer size: recorded, or estimated.
-func (b *runner) setBuffer() {
-	if b.buffer > 0 {
-		b.r.Buffer, b.r.BufferSource = b.buffer, "recorded by procsnap in the archive's end record"
-		return
-	}
-	need := b.r.Readable
-	size := need + need/16 + 16<<20
-	if avail := meminfo("MemAvailable:"); avail > 0 {
-		size = min(size, avail/2)
-	}
-	size = max(size, rawPiece)
-	ps := int64(b.t.pageSize)
-	b.r.Buffer = (size + ps - 1) / ps * ps
-	b.r.BufferSource = "not recorded in the archive: estimated the way procsnap sizes it by default, " +
-		"readable memory + 1/16 + 16 MiB, at most half of MemAvailable"
 }
 
 func (b *runner) logf(format string, a ...any) {

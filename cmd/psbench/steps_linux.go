@@ -7,17 +7,18 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 )
 
 // noise is the monitor's longest stall over 0.25 s with nobody freezing it.
-func (b *runner) noise() {
+func (b *runner) noise(into *Measure) {
 	d, err := b.t.measureStall(func() error { time.Sleep(250 * time.Millisecond); return nil })
 	if err != nil {
-		b.r.Noise.fail(err)
+		into.fail(err)
 		return
 	}
-	b.r.Noise.addDuration(d)
+	into.addDuration(d)
 }
 
 // rawCopy times the physical limit: a plain copy of the readable memory.
@@ -33,14 +34,17 @@ func (b *runner) rawCopy(regions []span) {
 	b.logf("  raw copy: %s in %s", bytesIEC(float64(n)), seconds(d.Seconds()))
 }
 
-// capture runs procsnap capture into the temp directory and returns the
-// archive path, the run and the frozen time the target measured.
-func (b *runner) capture(ctx context.Context, name string) (string, child, time.Duration, error) {
+// capture runs procsnap capture, with extra flags, into the temp
+// directory and returns the archive path, the run and the frozen time the
+// target measured.
+func (b *runner) capture(ctx context.Context, name string, flags ...string) (string, child, time.Duration, error) {
 	path := filepath.Join(b.dir, name)
+	args := append([]string{"capture", "--force", "--no-progress", "-q"}, flags...)
+	args = append(args, "-o", path, strconv.Itoa(b.t.pid))
 	var c child
 	frozen, err := b.t.measureStall(func() error {
 		var err error
-		c, err = b.launch.run(ctx, b.procsnap, "capture", "--force", "--no-progress", "-q", "-o", path, strconv.Itoa(b.t.pid))
+		c, err = b.launch.run(ctx, b.procsnap, args...)
 		if err == nil && c.code != 0 {
 			err = c.failure("procsnap capture")
 		}
@@ -49,10 +53,11 @@ func (b *runner) capture(ctx context.Context, name string) (string, child, time.
 	return path, c, frozen, err
 }
 
-// captureRun is one measured procsnap capture. Only the latest archive is
-// kept, for the offline verbs.
-func (b *runner) captureRun(ctx context.Context, i int) error {
-	path, c, frozen, err := b.capture(ctx, fmt.Sprintf("run%d.psnap", i))
+// captureRun is one measured procsnap capture into into, with extra
+// flags. The archive is removed once its figures are read.
+func (b *runner) captureRun(ctx context.Context, into *Capture, name string, flags ...string) error {
+	path, c, frozen, err := b.capture(ctx, name, flags...)
+	defer os.Remove(path)
 	if err != nil {
 		return err
 	}
@@ -60,34 +65,30 @@ func (b *runner) captureRun(ctx context.Context, i int) error {
 	if err != nil {
 		return err
 	}
-	self, buffer, err := archiveFigures(path)
+	end, err := archiveFigures(path)
 	if err != nil {
 		return fmt.Errorf("read procsnap's archive: %w", err)
 	}
-	ps := &b.r.Procsnap
-	ps.Frozen.addDuration(frozen)
-	ps.Wall.addDuration(c.wall)
-	ps.Bytes.add(float64(st.Size()))
-	ps.PeakRSS.add(float64(c.maxRSS))
-	b.r.SelfFrozen.addDuration(self)
-	if buffer > 0 {
-		b.buffer = buffer
-	}
-	if b.archive != "" {
-		os.Remove(b.archive)
-	}
-	b.archive = path
-	b.logf("  procsnap: frozen %s, wall %s, archive %s, peak RSS %s", seconds(frozen.Seconds()),
-		seconds(c.wall.Seconds()), bytesIEC(float64(st.Size())), bytesIEC(float64(c.maxRSS)))
+	into.Frozen.addDuration(frozen)
+	into.Wall.addDuration(c.wall)
+	into.Bytes.add(float64(st.Size()))
+	into.PeakRSS.add(float64(c.maxRSS))
+	into.SelfFrozen.addDuration(end.frozen)
+	into.Precopied.add(float64(end.precopy))
+	into.Reread.add(float64(end.reread))
+	into.Changed.add(float64(end.changed))
+	b.logf("  procsnap%s: frozen %s, wall %s, archive %s, peak RSS %s, changed %s", strings.Join(append([]string{""}, flags...), " "),
+		seconds(frozen.Seconds()), seconds(c.wall.Seconds()), bytesIEC(float64(st.Size())),
+		bytesIEC(float64(c.maxRSS)), bytesIEC(float64(end.changed)))
 	return nil
 }
 
-// gcoreRun is one gcore of the target, then zstd -1 -T2 of its core.
-func (b *runner) gcoreRun(ctx context.Context) {
+// gcoreRun is one gcore of the target into g, then zstd -1 -T2 of its
+// core into z.
+func (b *runner) gcoreRun(ctx context.Context, g, z *Tool) {
 	if b.gcore == "" {
 		return
 	}
-	g := &b.r.Gcore
 	prefix := filepath.Join(b.dir, "core")
 	core := fmt.Sprintf("%s.%d", prefix, b.t.pid)
 	defer os.Remove(core)
@@ -114,13 +115,12 @@ func (b *runner) gcoreRun(ctx context.Context) {
 	g.PeakRSS.add(float64(c.maxRSS))
 	b.logf("  gcore: frozen %s, wall %s, core %s", seconds(frozen.Seconds()), seconds(c.wall.Seconds()), bytesIEC(float64(st.Size())))
 	if b.zstd != "" {
-		b.zstdRun(ctx, core)
+		b.zstdRun(ctx, z, core)
 	}
 }
 
-// zstdRun compresses gcore's core with zstd -1 -T2.
-func (b *runner) zstdRun(ctx context.Context, core string) {
-	z := &b.r.Zstd
+// zstdRun compresses gcore's core with zstd -1 -T2 into z.
+func (b *runner) zstdRun(ctx context.Context, z *Tool, core string) {
 	out := core + ".zst"
 	defer os.Remove(out)
 	c, err := b.launch.run(ctx, b.zstd, "-1", "-T2", "-q", "-f", "-o", out, core)

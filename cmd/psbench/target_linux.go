@@ -51,10 +51,12 @@ func readyTimeout(size int64) time.Duration {
 	return 30*time.Second + time.Duration(size>>30)*30*time.Second
 }
 
-// startTarget starts the target and waits for its ready line.
-func startTarget(ctx context.Context, bin string, size int64, sleep time.Duration) (*target, error) {
+// startTarget starts the target and waits for its ready line. Its churn
+// thread, once on, rewrites churn pages per millisecond.
+func startTarget(ctx context.Context, bin string, size int64, sleep time.Duration, churn int) (*target, error) {
 	t := &target{}
-	t.cmd = exec.CommandContext(ctx, bin, strconv.FormatInt(size, 10), strconv.FormatInt(sleep.Microseconds(), 10))
+	t.cmd = exec.CommandContext(ctx, bin, strconv.FormatInt(size, 10), strconv.FormatInt(sleep.Microseconds(), 10),
+		strconv.Itoa(max(churn, 0)))
 	t.cmd.Stderr = &t.stderr
 	t.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	in, err := t.cmd.StdinPipe()
@@ -148,6 +150,14 @@ func (t *target) stall() (time.Duration, error) {
 // change makes the target change n pages of its region's second half.
 func (t *target) change(n int) error {
 	_, err := t.ask(fmt.Sprintf("change %d", n), "changed ")
+	return err
+}
+
+// churn starts or stops the target's churn writes; once it returns off,
+// no more are made.
+func (t *target) churn(on bool) error {
+	word := map[bool]string{true: "on", false: "off"}[on]
+	_, err := t.ask("churn "+word, "churn "+word)
 	return err
 }
 

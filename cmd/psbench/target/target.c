@@ -1,7 +1,7 @@
 // target: the process that `make bench` captures (see bench/doc.go and
 // docs/PERFORMANCE.md).
 //
-// Usage: target SIZE_BYTES [MONITOR_SLEEP_US]
+// Usage: target SIZE_BYTES [MONITOR_SLEEP_US [CHURN_PAGES_PER_MS]]
 //
 // It maps SIZE_BYTES of private anonymous memory and fills it with pages
 // that are in turn zero, text and random (page i: i%3 == 0 zero, 1 text,
@@ -11,6 +11,13 @@
 // longest gap it saw: while the process is frozen it cannot run, so that gap
 // is the frozen time as the target felt it.
 //
+// A churn thread, once told to, rewrites CHURN_PAGES_PER_MS pages every
+// millisecond (default 4), as a busy program writes its heap while it is
+// captured: each time it picks a random text or random page (never a zero
+// one, so the mix stays what it was) and overwrites 8 bytes of it in kind
+// (digits in a text page, random bytes in a random page). A millisecond
+// lost to a freeze is not made up afterwards.
+//
 // When ready it prints one line:
 //   ready pid=PID base=0xADDR size=BYTES pagesize=BYTES
 // then answers one command per line on stdin, one reply line each:
@@ -18,6 +25,8 @@
 //   stall      -> "stall NS"      the longest gap since the last reset
 //   change N   -> "changed N"     change one byte in each of N distinct pages
 //                                 of the second half of the region
+//   churn on   -> "churn on"      start the churn thread's writes
+//   churn off  -> "churn off"     stop them; no churn write follows the reply
 //   quit, EOF  -> exits           (EOF: the harness died, so do not linger)
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -37,6 +46,10 @@ static long sleep_ns = 50000;
 static _Atomic int64_t max_gap;
 static _Atomic int reset_req;
 static _Atomic uint64_t iterations;
+
+static long churn_rate = 4; // pages per millisecond
+static _Atomic int churn_on;
+static _Atomic uint64_t churn_ticks; // milliseconds the churn thread has handled
 
 static int64_t now_ns(void) {
 	struct timespec ts;
@@ -124,6 +137,59 @@ static void fill(void) {
 	}
 }
 
+// churn_page overwrites 8 bytes of one random non-zero page, in kind.
+static void churn_page(uint64_t *state, uint64_t serial) {
+	uint64_t r = *state;
+	r ^= r >> 12, r ^= r << 25, r ^= r >> 27;
+	*state = r;
+	r *= 0x2545f4914f6cdd1dull;
+	size_t page = (size_t)(r % npages);
+	if (page % 3 == 0) // a zero page: take its neighbour, a text page
+		page = page + 1 < npages ? page + 1 : page - 2;
+	unsigned char *p = base + page * pagesz + ((r >> 40) % (pagesz / 8)) * 8;
+	if (page % 3 == 1) {
+		char digits[9];
+		snprintf(digits, sizeof digits, "%07u ", (unsigned)(serial % 10000000));
+		memcpy(p, digits, 8);
+	} else {
+		uint64_t v = r ^ serial;
+		memcpy(p, &v, 8);
+	}
+}
+
+// churner rewrites churn_rate pages each millisecond while churn_on.
+static void *churner(void *arg) {
+	(void)arg;
+	uint64_t state = 0x243f6a8885a308d3ull, serial = 0;
+	struct timespec next;
+	clock_gettime(CLOCK_MONOTONIC, &next);
+	for (;;) {
+		next.tv_nsec += 1000000;
+		if (next.tv_nsec >= 1000000000)
+			next.tv_sec++, next.tv_nsec -= 1000000000;
+		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL);
+		struct timespec now;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if ((now.tv_sec - next.tv_sec) * 1000000000 + (now.tv_nsec - next.tv_nsec) > 1000000)
+			next = now; // late (frozen, or descheduled): no burst to catch up
+		if (atomic_load(&churn_on))
+			for (long k = 0; k < churn_rate; k++)
+				churn_page(&state, serial++);
+		atomic_fetch_add(&churn_ticks, 1);
+	}
+	return NULL;
+}
+
+// set_churn turns the churn on or off; it returns once the churn thread
+// has started a new millisecond, so no write of the old setting follows.
+static void set_churn(int on) {
+	atomic_store(&churn_on, on);
+	uint64_t from = atomic_load(&churn_ticks);
+	struct timespec d = {0, 100000};
+	while (atomic_load(&churn_ticks) < from + 2)
+		nanosleep(&d, NULL);
+}
+
 // change flips one byte in each of n distinct pages of the second half;
 // each round uses other pages and another offset, so rounds never undo
 // one another.
@@ -162,6 +228,10 @@ static void serve(void) {
 			size_t n = strtoul(line + 7, NULL, 10);
 			change(n, round++);
 			printf("changed %zu\n", n);
+		} else if (strncmp(line, "churn on", 8) == 0 || strncmp(line, "churn off", 9) == 0) {
+			int on = line[7] == 'n';
+			set_churn(on);
+			printf("churn %s\n", on ? "on" : "off");
 		} else if (strncmp(line, "quit", 4) == 0) {
 			break;
 		} else {
@@ -173,13 +243,15 @@ static void serve(void) {
 
 int main(int argc, char **argv) {
 	if (argc < 2) {
-		fprintf(stderr, "usage: target SIZE_BYTES [MONITOR_SLEEP_US]\n");
+		fprintf(stderr, "usage: target SIZE_BYTES [MONITOR_SLEEP_US [CHURN_PAGES_PER_MS]]\n");
 		return 2;
 	}
 	pagesz = (size_t)sysconf(_SC_PAGESIZE);
 	size_t size = strtoull(argv[1], NULL, 10) / pagesz * pagesz;
 	if (argc > 2)
 		sleep_ns = atol(argv[2]) * 1000;
+	if (argc > 3)
+		churn_rate = atol(argv[3]);
 	if (size < 3 * pagesz) {
 		fprintf(stderr, "target: size %s is below 3 pages\n", argv[1]);
 		return 2;
@@ -195,9 +267,9 @@ int main(int argc, char **argv) {
 	pthread_attr_t attr;
 	pthread_attr_init(&attr);
 	pthread_attr_setstacksize(&attr, 64 * 1024); // a small stack: the bench measures the region
-	pthread_t t;
-	if (pthread_create(&t, &attr, monitor, NULL) != 0) {
-		fprintf(stderr, "target: cannot start the monitor thread\n");
+	pthread_t t, c;
+	if (pthread_create(&t, &attr, monitor, NULL) != 0 || pthread_create(&c, &attr, churner, NULL) != 0) {
+		fprintf(stderr, "target: cannot start the monitor and churn threads\n");
 		return 1;
 	}
 	printf("ready pid=%d base=%p size=%zu pagesize=%zu\n", (int)getpid(), (void *)base, size, pagesz);
