@@ -130,7 +130,7 @@ func createOutput(name, path string, kind outKind) (*output, error) {
 		os.Remove(path)
 		return nil, err
 	}
-	return &output{name: name, path: path, kind: kind, w: f, f: f, c: f, id: id}, nil
+	return &output{name: name, path: path, kind: kind, w: newWriteback(f), f: f, c: f, id: id}, nil
 }
 
 // openNode opens an existing character device or FIFO for writing as it is
