@@ -41,6 +41,7 @@ build:
 # CAP_SYS_PTRACE; CI runs as root).
 test:
 	$(GO) vet ./...
+	GOOS=darwin $(GO) build -o /dev/null ./cmd/procsnap   # the offline verbs build on every OS
 	$(GO) test -count=1 -timeout 15m ./...
 
 # test-kernels runs the live tests of procfs, ptrace and capture inside
