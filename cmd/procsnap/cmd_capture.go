@@ -6,8 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/procsnap/procsnap/format"
@@ -47,7 +49,9 @@ what was copied while the process ran), 130/143 interrupted by SIGINT/SIGTERM
 type captureOpts struct {
 	output, level, chunk, buffer, note string
 	freeze                             string
-	name                               string
+	names, users                       []string
+	trees                              []int
+	all, dryRun                        bool
 	force, includeUnreadable           bool
 	trackWrites                        bool
 	noProgress, quiet                  bool
@@ -57,7 +61,11 @@ func captureFlags(o *captureOpts, stdout io.Writer) *pflag.FlagSet {
 	fs := newFlagSet("capture", captureUsage, stdout)
 	fs.StringVarP(&o.output, "output", "o", "", `archive path, "-" for stdout (default procsnap-PID-UTCTIME.psnap)`)
 	fs.BoolVar(&o.force, "force", false, "replace an existing regular file (a device, FIFO or socket is written to as it is)")
-	fs.StringVar(&o.name, "name", "", "capture the one process whose comm or command line matches this regular expression")
+	fs.StringArrayVar(&o.names, "name", nil, "select the processes whose comm or full command line (arguments joined by spaces) matches this regular expression (repeatable)")
+	fs.IntSliceVar(&o.trees, "tree", nil, "select this process and all its descendants (repeatable)")
+	fs.StringArrayVar(&o.users, "user", nil, "select the processes whose real user is USER, a name or a uid (repeatable)")
+	fs.BoolVar(&o.all, "all", false, "select every process with memory (not kernel threads, not procsnap)")
+	fs.BoolVar(&o.dryRun, "dry-run", false, "list what would be captured (PID, user, readable size, command) and exit")
 	fs.BoolVar(&o.includeUnreadable, "include-unreadable", false, "also read regions without r permission, through /proc/PID/mem")
 	fs.StringVar(&o.level, "level", "fastest", "compression level: fastest, default or better")
 	fs.StringVar(&o.chunk, "chunk-size", "1MiB", "chunk size, a power of two (e.g. 256KiB, 4MiB)")
@@ -76,15 +84,34 @@ func runCapture(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := parseFlags(fs, args, -1); err != nil {
 		return err
 	}
-	pid, err := captureTarget(fs.Args(), o.name, fs.Changed("name"))
-	if err != nil {
-		return err
-	}
 	opts, err := o.snapshotOptions()
 	if err != nil {
 		return err
 	}
 	o.raiseBuffer(&opts, stderr)
+	sel, pid, err := o.selection(fs.Args())
+	if err != nil {
+		return err
+	}
+	if pid > 0 && !o.dryRun {
+		return captureOne(ctx, pid, o, opts, stdout, stderr)
+	}
+	procs, err := sel.matches()
+	switch {
+	case err != nil:
+		return err
+	case len(procs) == 0:
+		return sel.noneError()
+	case o.dryRun:
+		return printDryRun(stdout, procs)
+	case len(procs) == 1 && !o.plural(fs.Args()) && !isDir(o.output):
+		return captureOne(ctx, procs[0].pid, o, opts, stdout, stderr)
+	}
+	return runCaptureSet(ctx, sel, procs, o, opts, stdout, stderr)
+}
+
+// captureOne captures one process into one archive.
+func captureOne(ctx context.Context, pid int, o captureOpts, opts capture.Options, stdout, stderr io.Writer) error {
 	if !o.quiet && !o.noProgress && isTerminal(stderr) {
 		opts.Progress = newProgressBar(stderr)
 	}
@@ -126,30 +153,76 @@ func (o captureOpts) raiseBuffer(opts *capture.Options, stderr io.Writer) {
 	opts.BufferSize = capture.MinBufferSize
 }
 
-// captureTarget is the PID to capture: given, or the one process that
-// NAME or --name REGEX selects (select.go).
-func captureTarget(args []string, name string, nameGiven bool) (int, error) {
-	switch {
-	case nameGiven && len(args) > 0:
-		return 0, usagef("give a PID, a NAME or --name REGEX, not several (run 'procsnap capture --help')")
-	case nameGiven:
-		sel, err := newNameSelector(procfs.Default(), name, true)
-		if err != nil {
-			return 0, err
+// selection reads what to capture: PIDs and NAMEs as arguments, --name,
+// --tree, --user and --all. A single PID argument and nothing else returns
+// that pid: the one archive of today's capture.
+func (o captureOpts) selection(args []string) (*procSelector, int, error) {
+	sel := &procSelector{pfs: procfs.Default(), trees: o.trees, all: o.all}
+	for _, a := range args {
+		pid, err := strconv.Atoi(a)
+		switch {
+		case err == nil && pid > 0:
+			sel.pids = append(sel.pids, pid)
+		case err == nil || a == "" || strings.HasPrefix(a, "-"):
+			return nil, 0, usagef("bad PID %q: want a process id such as 1234, or a process name", a)
+		default:
+			sel.exact = append(sel.exact, a)
 		}
-		return sel.one()
-	case len(args) != 1:
-		return 0, usagef("want a PID, a NAME or --name REGEX, got %d argument(s) (run 'procsnap capture --help')", len(args))
 	}
-	pid, err := strconv.Atoi(args[0])
-	switch {
-	case err == nil && pid > 0:
-		return pid, nil
-	case err == nil || args[0] == "" || strings.HasPrefix(args[0], "-"):
-		return 0, usagef("bad PID %q: want a process id such as 1234, or a process name", args[0])
+	for _, n := range o.names {
+		if err := sel.addRegex(n); err != nil {
+			return nil, 0, err
+		}
 	}
-	sel, _ := newNameSelector(procfs.Default(), args[0], false)
-	return sel.one()
+	for _, u := range o.users {
+		if err := sel.addUser(u); err != nil {
+			return nil, 0, err
+		}
+	}
+	if len(args) == 0 && len(o.names) == 0 && len(o.trees) == 0 && len(o.users) == 0 && !o.all {
+		return nil, 0, usagef("nothing to capture: give a PID or a NAME, or select with --name, --tree, --user or --all (run 'procsnap capture --help')")
+	}
+	if len(sel.pids) == 1 && len(args) == 1 && !o.plural(args) {
+		return sel, sel.pids[0], nil
+	}
+	return sel, 0, nil
+}
+
+// plural says whether the selection asks for a set whatever it matches:
+// several arguments, --tree, --user or --all. (A NAME or --name that
+// matches several processes makes a set too.)
+func (o captureOpts) plural(args []string) bool {
+	return len(args) > 1 || len(o.trees) > 0 || len(o.users) > 0 || o.all || len(o.names) > 1
+}
+
+// isDir reports whether path names an existing directory.
+func isDir(path string) bool {
+	st, err := os.Stat(path)
+	return path != "" && path != "-" && err == nil && st.IsDir()
+}
+
+// printDryRun lists the selected processes with their readable memory.
+func printDryRun(w io.Writer, procs []proc) error {
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "PID\tUSER\tREADABLE\tCOMMAND")
+	for _, p := range procs {
+		size := "?"
+		if _, maps, err := procfs.Default().Maps(p.pid); err == nil {
+			var n uint64
+			for _, m := range maps {
+				if m.Readable() {
+					n += m.Size()
+				}
+			}
+			size = human(n)
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\n", p.pid, userName(p.uid), size, shortCmdline(p))
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintf(w, "%d process(es) would be captured\n", len(procs))
+	return err
 }
 
 func (o captureOpts) snapshotOptions() (capture.Options, error) {

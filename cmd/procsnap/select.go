@@ -1,10 +1,11 @@
 package main
 
-// Choosing processes by what the user named them (capture NAME, capture
-// --name REGEX). A procSelector holds the criteria and lists every process
-// that meets them; the caller decides how many it accepts (capture: exactly
-// one). Issue 17 (--tree, --user, --all, several processes into one set)
-// adds criteria here.
+// Choosing the processes to capture: PIDs, NAMEs (exact), --name REGEX,
+// --tree PID, --user USER and --all. Criteria combine: a process is
+// selected when it meets any of them. Never selected: procsnap itself, the
+// processes that started it with its command line (sudo, sh -c, timeout:
+// their command lines hold its arguments), kernel threads and zombies (they
+// have no memory to capture).
 
 import (
 	"fmt"
@@ -12,25 +13,28 @@ import (
 	"os/user"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/procsnap/procsnap/procfs"
 )
 
-// procSelector matches processes by name. Never matched: procsnap itself,
-// the processes that started it with its command line (sudo, sh -c,
-// timeout: their command lines hold its arguments), kernel threads and
-// zombies (they have no memory to capture).
+// procSelector holds the criteria.
 type procSelector struct {
 	pfs   procfs.FS
-	exact string         // NAME: equal to comm, or to the base name of argv[0]
-	re    *regexp.Regexp // --name REGEX: matches comm, or the command line joined by spaces
+	pids  []int            // PID arguments
+	exact []string         // NAME arguments: equal to comm, or to the base name of argv[0]
+	res   []*regexp.Regexp // --name: matches comm, or the command line joined by spaces
+	trees []int            // --tree: the process and all its descendants
+	uids  []uint32         // --user: the real uid
+	all   bool             // --all: every process with memory
 }
 
 // proc is a process as a selector sees it.
 type proc struct {
 	pid, ppid int
+	uid       uint32
 	comm      string
 	cmdline   []string
 }
@@ -38,25 +42,67 @@ type proc struct {
 // newNameSelector selects by NAME (exact) or, with isRegex, by a regular
 // expression.
 func newNameSelector(pfs procfs.FS, name string, isRegex bool) (*procSelector, error) {
+	s := &procSelector{pfs: pfs}
 	if !isRegex {
-		return &procSelector{pfs: pfs, exact: name}, nil
+		s.exact = []string{name}
+		return s, nil
 	}
-	re, err := regexp.Compile(name)
+	return s, s.addRegex(name)
+}
+
+func (s *procSelector) addRegex(expr string) error {
+	re, err := regexp.Compile(expr)
 	if err != nil {
-		return nil, usagef("--name: %v", err)
+		return usagef("--name: %v", err)
 	}
 	if re.MatchString("") {
-		return nil, usagef("--name %q matches the empty string, so every process: make it more precise", name)
+		return usagef("--name %q matches the empty string, so every process: make it more precise", expr)
 	}
-	return &procSelector{pfs: pfs, re: re}, nil
+	s.res = append(s.res, re)
+	return nil
+}
+
+// addUser selects the processes whose real user is name (a user name or a
+// numeric uid).
+func (s *procSelector) addUser(name string) error {
+	if uid, err := strconv.ParseUint(name, 10, 32); err == nil {
+		s.uids = append(s.uids, uint32(uid))
+		return nil
+	}
+	u, err := user.Lookup(name)
+	if err != nil {
+		return usagef("--user %q: %v (give a user name or a numeric uid)", name, err)
+	}
+	uid, err := strconv.ParseUint(u.Uid, 10, 32)
+	if err != nil {
+		return usagef("--user %q: uid %q is not a number", name, u.Uid)
+	}
+	s.uids = append(s.uids, uint32(uid))
+	return nil
 }
 
 // String says what the selector matches, for messages.
 func (s *procSelector) String() string {
-	if s.re != nil {
-		return fmt.Sprintf("--name %q (matched against comm and the command line)", s.re.String())
+	var parts []string
+	for _, re := range s.res {
+		parts = append(parts, fmt.Sprintf("--name %q (matched against comm and the command line)", re.String()))
 	}
-	return fmt.Sprintf("%q (equal to comm or to the base name of argv[0])", s.exact)
+	for _, n := range s.exact {
+		parts = append(parts, fmt.Sprintf("%q (equal to comm or to the base name of argv[0])", n))
+	}
+	for _, p := range s.pids {
+		parts = append(parts, "PID "+strconv.Itoa(p))
+	}
+	for _, p := range s.trees {
+		parts = append(parts, fmt.Sprintf("--tree %d", p))
+	}
+	for _, u := range s.uids {
+		parts = append(parts, fmt.Sprintf("--user %d", u))
+	}
+	if s.all {
+		parts = append(parts, "--all")
+	}
+	return strings.Join(parts, " or ")
 }
 
 // matches lists the processes the selector matches, in PID order.
@@ -66,14 +112,43 @@ func (s *procSelector) matches() ([]proc, error) {
 		return nil, fmt.Errorf("list processes: %w", err)
 	}
 	invokers := s.invokers()
+	procs := map[int]proc{}
+	for _, pid := range pids {
+		if p, ok := s.read(pid); ok && !invokers[pid] {
+			procs[pid] = p
+		}
+	}
+	inTree := s.descendants(procs)
 	var out []proc
 	for _, pid := range pids {
-		p, ok := s.read(pid)
-		if ok && !invokers[pid] && s.match(p) {
+		if p, ok := procs[pid]; ok && (inTree[pid] || s.match(p)) {
 			out = append(out, p)
 		}
 	}
 	return out, nil
+}
+
+// descendants marks the roots of --tree and every process below them.
+func (s *procSelector) descendants(procs map[int]proc) map[int]bool {
+	in := map[int]bool{}
+	if len(s.trees) == 0 {
+		return in
+	}
+	children := map[int][]int{}
+	for pid, p := range procs {
+		children[p.ppid] = append(children[p.ppid], pid)
+	}
+	todo := slices.Clone(s.trees)
+	for len(todo) > 0 {
+		pid := todo[len(todo)-1]
+		todo = todo[:len(todo)-1]
+		if in[pid] {
+			continue
+		}
+		in[pid] = true
+		todo = append(todo, children[pid]...)
+	}
+	return in
 }
 
 // read reads what matching needs; false for a process that is gone, a
@@ -87,14 +162,28 @@ func (s *procSelector) read(pid int) (proc, bool) {
 	if err != nil {
 		return proc{}, false
 	}
-	return proc{pid: pid, ppid: st.PPid, comm: st.Comm, cmdline: argv}, true
+	p := proc{pid: pid, ppid: st.PPid, comm: st.Comm, cmdline: argv}
+	if status, err := s.pfs.Status(pid); err == nil {
+		p.uid = status.Uid[0]
+	}
+	return p, true
 }
 
 func (s *procSelector) match(p proc) bool {
-	if s.re != nil {
-		return s.re.MatchString(p.comm) || s.re.MatchString(strings.Join(p.cmdline, " "))
+	if s.all || slices.Contains(s.pids, p.pid) || slices.Contains(s.uids, p.uid) {
+		return true
 	}
-	return p.comm == s.exact || len(p.cmdline) > 0 && filepath.Base(p.cmdline[0]) == s.exact
+	for _, re := range s.res {
+		if re.MatchString(p.comm) || re.MatchString(strings.Join(p.cmdline, " ")) {
+			return true
+		}
+	}
+	for _, n := range s.exact {
+		if p.comm == n || len(p.cmdline) > 0 && filepath.Base(p.cmdline[0]) == n {
+			return true
+		}
+	}
+	return false
 }
 
 // invokers is procsnap itself and those of its ancestors whose command
@@ -117,7 +206,7 @@ func (s *procSelector) invokers() map[int]bool {
 	return out
 }
 
-// maxListed bounds the processes a refusal lists.
+// maxListed bounds the processes a listing shows.
 const maxListed = 50
 
 // one returns the one process the selector matches; none is an error,
@@ -129,33 +218,39 @@ func (s *procSelector) one() (int, error) {
 	}
 	switch len(ps) {
 	case 0:
-		return 0, fmt.Errorf("no process matches %s (kernel threads, zombies and procsnap itself never match): check the name with 'ps -e -o pid,user,comm,args'", s)
+		return 0, s.noneError()
 	case 1:
 		return ps[0].pid, nil
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%d processes match %s; give the PID of the one to capture (procsnap capture PID):\n  %-8s %-12s %s", len(ps), s, "PID", "USER", "COMMAND")
-	for i, p := range ps {
-		if i == maxListed {
-			fmt.Fprintf(&b, "\n  and %d more", len(ps)-i)
-			break
-		}
-		fmt.Fprintf(&b, "\n  %-8d %-12s %s", p.pid, s.userOf(p.pid), shortCmdline(p))
-	}
+	fmt.Fprintf(&b, "%d processes match %s; give the PID of the one to capture, or capture them all into a directory or a tar stream (-o DIR, -o -):", len(ps), s)
+	s.list(&b, ps)
 	return 0, usagef("%s", b.String())
 }
 
-// userOf names the real user of process pid, or its uid, or "?".
-func (s *procSelector) userOf(pid int) string {
-	st, err := s.pfs.Status(pid)
-	if err != nil {
-		return "?"
+func (s *procSelector) noneError() error {
+	return fmt.Errorf("no process matches %s (kernel threads, zombies and procsnap itself never match): check with 'ps -e -o pid,user,comm,args'", s)
+}
+
+// list writes a table of processes, at most maxListed of them.
+func (s *procSelector) list(b *strings.Builder, ps []proc) {
+	fmt.Fprintf(b, "\n  %-8s %-12s %s", "PID", "USER", "COMMAND")
+	for i, p := range ps {
+		if i == maxListed {
+			fmt.Fprintf(b, "\n  and %d more", len(ps)-i)
+			break
+		}
+		fmt.Fprintf(b, "\n  %-8d %-12s %s", p.pid, userName(p.uid), shortCmdline(p))
 	}
-	uid := strconv.FormatUint(uint64(st.Uid[0]), 10)
-	if u, err := user.LookupId(uid); err == nil {
+}
+
+// userName names uid, or gives it as a number.
+func userName(uid uint32) string {
+	s := strconv.FormatUint(uint64(uid), 10)
+	if u, err := user.LookupId(s); err == nil {
 		return clean(u.Username)
 	}
-	return uid
+	return s
 }
 
 // shortCmdline is a process's command line for a listing: escaped, at

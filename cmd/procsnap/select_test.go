@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -69,32 +70,34 @@ func TestCaptureByNameSelects(t *testing.T) {
 	for _, tc := range []struct {
 		what    string
 		args    []string
-		pid     int
+		pids    []int
 		code    int
 		stderrs []string
 	}{
-		{"NAME", []string{name}, one, 0, nil},
-		{"--name on comm", []string{"--name", "^" + name + "$"}, one, 0, nil},
-		{"--name on the command line only", []string{"--name", regexp.QuoteMeta(" 1000 " + arg)}, one, 0, nil},
-		{"several", []string{twin}, 0, exitUsage, []string{"2 processes match", strconv.Itoa(a), strconv.Itoa(b), "give the PID", "USER", "1000"}},
-		{"several by --name", []string{"--name", twin}, 0, exitUsage, []string{"2 processes match", strconv.Itoa(a), strconv.Itoa(b)}},
-		{"none", []string{selName()}, 0, exitFailure, []string{"no process matches", "equal to comm"}},
-		{"none by --name", []string{"--name", selName() + "x"}, 0, exitFailure, []string{"no process matches", "comm and the command line"}},
-		{"NAME is not a pattern", []string{name[:6] + ".*"}, 0, exitFailure, []string{"no process matches"}},
-		{"a PID and --name", []string{"--name", name, strconv.Itoa(one)}, 0, exitUsage, []string{"not several"}},
-		{"--name matching everything", []string{"--name", ".*"}, 0, exitUsage, []string{"matches the empty string"}},
-		{"bad --name", []string{"--name", "(x"}, 0, exitUsage, []string{"--name: error parsing regexp"}},
-		{"itself", []string{"--name", "^" + regexp.QuoteMeta(strings.Join(os.Args, " ")) + "$"}, 0, exitFailure, []string{"no process matches"}},
+		{"NAME", []string{name}, []int{one}, 0, nil},
+		{"--name on comm", []string{"--name", "^" + name + "$"}, []int{one}, 0, nil},
+		{"--name on the command line only", []string{"--name", regexp.QuoteMeta(" 1000 " + arg)}, []int{one}, 0, nil},
+		{"several", []string{twin}, []int{a, b}, 0, nil},
+		{"several by --name", []string{"--name", twin}, []int{a, b}, 0, nil},
+		{"none", []string{selName()}, nil, exitFailure, []string{"no process matches", "equal to comm"}},
+		{"none by --name", []string{"--name", selName() + "x"}, nil, exitFailure, []string{"no process matches", "comm and the command line"}},
+		{"NAME is not a pattern", []string{name[:6] + ".*"}, nil, exitFailure, []string{"no process matches"}},
+		{"a PID and --name of the same process", []string{"--name", name, strconv.Itoa(one)}, []int{one}, 0, nil},
+		{"NAME and --name combine", []string{"--name", "^" + name + "$", twin}, []int{one, a, b}, 0, nil},
+		{"--name matching everything", []string{"--name", ".*"}, nil, exitUsage, []string{"matches the empty string"}},
+		{"bad --name", []string{"--name", "(x"}, nil, exitUsage, []string{"--name: error parsing regexp"}},
+		{"itself", []string{"--name", "^" + regexp.QuoteMeta(strings.Join(os.Args, " ")) + "$"}, nil, exitFailure, []string{"no process matches"}},
 	} {
 		t.Run(tc.what, func(t *testing.T) {
-			pid, err := captureTarget(selArgs(tc.args))
+			pids, err := selectPIDs(t, tc.args)
 			code := exitCode(&jsonStdout{w: io.Discard}, new(strings.Builder), "capture", err)
 			var msg string
 			if err != nil {
 				msg = err.Error()
 			}
-			if pid != tc.pid || code != tc.code {
-				t.Errorf("%q: PID %d, exit %d (%s); want PID %d, exit %d", tc.args, pid, code, msg, tc.pid, tc.code)
+			slices.Sort(tc.pids)
+			if !slices.Equal(pids, tc.pids) || code != tc.code {
+				t.Errorf("%q: PIDs %v, exit %d (%s); want PIDs %v, exit %d", tc.args, pids, code, msg, tc.pids, tc.code)
 			}
 			for _, s := range tc.stderrs {
 				if !strings.Contains(msg, s) {
@@ -105,12 +108,27 @@ func TestCaptureByNameSelects(t *testing.T) {
 	}
 }
 
-// selArgs splits capture's arguments as runCapture does.
-func selArgs(args []string) ([]string, string, bool) {
-	if len(args) > 0 && args[0] == "--name" {
-		return args[2:], args[1], true
+// selectPIDs selects as capture does with these arguments.
+func selectPIDs(t *testing.T, args []string) ([]int, error) {
+	t.Helper()
+	var o captureOpts
+	fs := captureFlags(&o, io.Discard)
+	if err := fs.Parse(args); err != nil {
+		t.Fatal(err)
 	}
-	return args, "", false
+	sel, _, err := o.selection(fs.Args())
+	if err != nil {
+		return nil, err
+	}
+	procs, err := sel.matches()
+	if err == nil && len(procs) == 0 {
+		err = sel.noneError()
+	}
+	var pids []int
+	for _, p := range procs {
+		pids = append(pids, p.pid)
+	}
+	return pids, err
 }
 
 // TestCaptureByName captures a process by its name, in this process, and

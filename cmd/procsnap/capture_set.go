@@ -1,0 +1,285 @@
+package main
+
+// capture of several processes into one set (issue 17): each process is
+// captured in turn, frozen only while it is copied, by the same capture as
+// a single archive (which itself reads and compresses on every core), into
+// a directory or a tar stream (setout.go); one process never sinks the
+// run; SHA256SUMS and manifest.json come last.
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/procsnap/procsnap/procfs"
+	"github.com/procsnap/procsnap/snapshot/capture"
+)
+
+// Outcomes of one process in a set's manifest.
+const (
+	outcomeCaptured = "captured" // complete archive
+	outcomePartial  = "partial"  // archive written, incomplete (the reason says why)
+	outcomeSkipped  = "skipped"  // not captured (refused, failed): the reason says why
+	outcomeVanished = "vanished" // exited before it was frozen
+	outcomeNotDone  = "not done" // the run was interrupted first
+)
+
+// setManifest is manifest.json, documented in docs/CLI.md.
+type setManifest struct {
+	Format      string       `json:"format"` // "procsnap-set/1"
+	ToolVersion string       `json:"tool_version"`
+	Host        manifestHost `json:"host"`
+	Started     string       `json:"started"`
+	Finished    string       `json:"finished"`
+	Selection   string       `json:"selection"`
+	Interrupted string       `json:"interrupted,omitempty"`
+	Processes   []setProcess `json:"processes"`
+}
+
+type manifestHost struct {
+	Hostname      string `json:"hostname"`
+	KernelRelease string `json:"kernel_release"`
+	BootID        string `json:"boot_id"`
+}
+
+// setProcess is one selected process and what became of it.
+type setProcess struct {
+	PID      int       `json:"pid"`
+	PPID     int       `json:"ppid"`
+	UID      uint32    `json:"uid"`
+	User     string    `json:"user"`
+	Comm     string    `json:"comm"`
+	Cmdline  []string  `json:"cmdline"`
+	Outcome  string    `json:"outcome"`
+	Reason   string    `json:"reason,omitempty"`
+	Archive  string    `json:"archive,omitempty"`
+	SHA256   string    `json:"sha256,omitempty"` // of the whole archive
+	Bytes    int64     `json:"bytes,omitempty"`
+	Parts    []setFile `json:"parts,omitempty"` // the tar members that concatenate to it, when it was split
+	FrozenNS int64     `json:"frozen_ns,omitempty"`
+}
+
+// captureSet captures procs into out.
+type captureSet struct {
+	o      captureOpts
+	opts   capture.Options
+	out    setOutput
+	stderr io.Writer
+	man    setManifest
+}
+
+func runCaptureSet(ctx context.Context, sel *procSelector, procs []proc, o captureOpts, opts capture.Options, stdout, stderr io.Writer) error {
+	out, err := openSetOutput(o, stdout, opts.BufferSize)
+	if err != nil {
+		return err
+	}
+	cs := &captureSet{o: o, opts: opts, out: out, stderr: stderr, man: newManifest(sel)}
+	for i, p := range procs {
+		if ctx.Err() != nil {
+			cs.notDone(procs[i:], context.Cause(ctx))
+			break
+		}
+		if err := cs.one(ctx, p); err != nil {
+			cs.notDone(procs[i+1:], err)
+			break
+		}
+	}
+	if err := cs.close(); err != nil {
+		return err
+	}
+	return cs.exit(ctx)
+}
+
+// openSetOutput opens -o DIR (default procsnap-set-UTCTIME) or -o -.
+func openSetOutput(o captureOpts, stdout io.Writer, budget int64) (setOutput, error) {
+	if o.output == "-" {
+		if isTerminal(stdout) {
+			return nil, usagef("refusing to write a tar stream to a terminal: redirect or pipe stdout, or use -o DIR")
+		}
+		return newTarSet(stdout, setPartSize(budget)), nil
+	}
+	dir := o.output
+	if dir == "" {
+		dir = "procsnap-set-" + time.Now().UTC().Format("20060102T150405Z")
+	}
+	if st, err := os.Stat(dir); err == nil && !st.IsDir() {
+		return nil, usagef("several processes are selected: -o %s must name a directory (new or empty) or - for a tar stream", dir)
+	}
+	return newDirSet(dir)
+}
+
+// setPartSize is the largest tar member an archive becomes: a quarter of
+// the memory budget, at most 1 GiB, at least 16 MiB.
+func setPartSize(budget int64) int {
+	if budget <= 0 {
+		budget = procfs.Default().MemAvailable() / 2
+	}
+	return int(min(max(budget/4, 16<<20), 1<<30))
+}
+
+func newManifest(sel *procSelector) setManifest {
+	m := setManifest{Format: "procsnap-set/1", ToolVersion: version, Started: time.Now().UTC().Format(time.RFC3339Nano),
+		Selection: sel.String(), Processes: []setProcess{}}
+	if h, err := procfs.Default().Host(); err == nil {
+		m.Host = manifestHost{Hostname: h.Hostname, KernelRelease: h.Release, BootID: h.BootID}
+	}
+	return m
+}
+
+// archiveName is PID-COMM.psnap with comm made safe as a file name.
+func archiveName(p proc) string {
+	var b strings.Builder
+	for _, r := range p.comm {
+		switch {
+		case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '.', r == '_', r == '-':
+			b.WriteRune(r)
+		default:
+			b.WriteByte('_')
+		}
+	}
+	name := strings.TrimLeft(b.String(), ".")
+	if name == "" {
+		name = "process"
+	}
+	return fmt.Sprintf("%d-%s.psnap", p.pid, name)
+}
+
+func manifestEntry(p proc) setProcess {
+	return setProcess{PID: p.pid, PPID: p.ppid, UID: p.uid, User: userName(p.uid), Comm: p.comm, Cmdline: append([]string{}, p.cmdline...)}
+}
+
+// one captures one process. Only a failure of the set's own output (full
+// disk, closed pipe) is returned: it ends the run.
+func (cs *captureSet) one(ctx context.Context, p proc) error {
+	e := manifestEntry(p)
+	name := archiveName(p)
+	w, err := cs.out.archive(name)
+	if err != nil {
+		return fmt.Errorf("output %s: %w", name, err)
+	}
+	res, cerr := capture.Run(ctx, p.pid, w, cs.opts)
+	files, derr := cs.out.done(res != nil)
+	e.Outcome, e.Reason = outcomeOf(res, cerr)
+	if res != nil {
+		e.Archive, e.SHA256, e.Bytes, e.FrozenNS = name, fmt.Sprintf("%x", res.SHA256), res.ArchiveBytes, res.Frozen.Nanoseconds()
+		if len(files) > 1 {
+			e.Parts = files
+		}
+	}
+	cs.man.Processes = append(cs.man.Processes, e)
+	cs.say(e)
+	if derr == nil && res != nil && !res.Complete && e.Outcome == outcomeSkipped {
+		derr = cerr // the archive was cut short by a write error
+	}
+	return derr
+}
+
+// outcomeOf reads a capture's result.
+func outcomeOf(res *capture.Result, err error) (string, string) {
+	var ie *capture.IncompleteError
+	switch {
+	case err == nil:
+		return outcomeCaptured, ""
+	case res != nil && errors.As(err, &ie):
+		return outcomePartial, ie.Reason
+	case res != nil:
+		return outcomeSkipped, "the archive was cut short: " + err.Error()
+	case strings.Contains(err.Error(), "exited"), strings.Contains(err.Error(), "no process with PID"):
+		return outcomeVanished, err.Error()
+	}
+	return outcomeSkipped, err.Error()
+}
+
+func (cs *captureSet) say(e setProcess) {
+	if cs.o.quiet {
+		return
+	}
+	line := fmt.Sprintf("procsnap: PID %d (%s): %s", e.PID, clean(e.Comm), e.Outcome)
+	if e.Archive != "" {
+		line += fmt.Sprintf(", %s %s, frozen %s", e.Archive, human(uint64(e.Bytes)), time.Duration(e.FrozenNS).Round(time.Microsecond))
+	}
+	if e.Reason != "" {
+		line += ": " + clean(e.Reason)
+	}
+	fmt.Fprintln(cs.stderr, line)
+}
+
+// notDone records the processes an interrupt or an output failure left.
+func (cs *captureSet) notDone(rest []proc, why error) {
+	cs.man.Interrupted = why.Error()
+	for _, p := range rest {
+		e := manifestEntry(p)
+		e.Outcome, e.Reason = outcomeNotDone, why.Error()
+		cs.man.Processes = append(cs.man.Processes, e)
+	}
+}
+
+// close writes SHA256SUMS (sha256sum -c checks it) and manifest.json.
+func (cs *captureSet) close() error {
+	var sums strings.Builder
+	for _, e := range cs.man.Processes {
+		files := e.Parts
+		if len(files) == 0 && e.Archive != "" {
+			files = []setFile{{Name: e.Archive, SHA256: e.SHA256}}
+		}
+		for _, f := range files {
+			fmt.Fprintf(&sums, "%s  %s\n", f.SHA256, f.Name)
+		}
+	}
+	cs.man.Finished = time.Now().UTC().Format(time.RFC3339Nano)
+	man, _ := json.MarshalIndent(cs.man, "", "  ") // only marshalable fields
+	err := errors.Join(cs.out.file("SHA256SUMS", []byte(sums.String())), cs.out.file("manifest.json", append(man, '\n')))
+	return errors.Join(err, cs.out.close())
+}
+
+// exit is the set's exit code: 0 when every process was captured whole,
+// 3 when some were not (the manifest says which and why), 1 when none
+// was, 130/143 when interrupted.
+func (cs *captureSet) exit(ctx context.Context) error {
+	var se *signalError
+	if errors.As(context.Cause(ctx), &se) {
+		return &codeError{code: 128 + int(se.sig), err: fmt.Errorf("interrupted: %s", cs.summary())}
+	}
+	n := 0
+	for _, e := range cs.man.Processes {
+		if e.Outcome == outcomeCaptured {
+			n++
+		}
+	}
+	switch {
+	case n == len(cs.man.Processes):
+		return nil
+	case n == 0 && !cs.anyArchive():
+		return fmt.Errorf("no process was captured: %s", cs.summary())
+	}
+	return &codeError{code: exitIncomplete, err: fmt.Errorf("not every process was captured whole: %s (manifest.json says why)", cs.summary())}
+}
+
+func (cs *captureSet) anyArchive() bool {
+	for _, e := range cs.man.Processes {
+		if e.Archive != "" {
+			return true
+		}
+	}
+	return false
+}
+
+// summary counts the outcomes.
+func (cs *captureSet) summary() string {
+	counts := map[string]int{}
+	for _, e := range cs.man.Processes {
+		counts[e.Outcome]++
+	}
+	var parts []string
+	for _, k := range []string{outcomeCaptured, outcomePartial, outcomeSkipped, outcomeVanished, outcomeNotDone} {
+		if counts[k] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", counts[k], k))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
