@@ -12,6 +12,7 @@ import (
 // spans the damage; the damaged spans become the batch's problems.
 func cutDamage(b *batch, damage []Problem) error {
 	slices.SortFunc(damage, func(x, y Problem) int { return cmp.Compare(x.Start, y.Start) })
+	damage = slices.CompactFunc(damage, sameRange) // a span of two runs failed twice
 	out := make([]*run, 0, len(b.runs))
 	defer func() { b.runs = out }() // every memfd stays in the batch, to be closed with it
 	for i, u := range b.runs {
@@ -69,4 +70,9 @@ func copyPiece(nu, u *run) error {
 		return fmt.Errorf("copy %d bytes between memfds: %d copied: %v", nu.size(), n, err)
 	}
 	return nil
+}
+
+// sameRange reports whether two problems are about the same addresses.
+func sameRange(x, y Problem) bool {
+	return x.Source == y.Source && x.Region == y.Region && x.Start == y.Start && x.End == y.End
 }

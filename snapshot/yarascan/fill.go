@@ -129,7 +129,7 @@ func (t *task) do() ([]Problem, error) {
 				if t.ctx.Err() != nil {
 					return nil, t.ctx.Err()
 				}
-				bad = append(bad, Problem{Source: u.src, Region: t.g.Desc.Index, Start: a, End: z, Err: err})
+				bad = append(bad, Problem{Source: u.src, Region: t.g.Desc.Index, Start: s.Start, End: s.End, Err: err})
 			}
 		}
 	}

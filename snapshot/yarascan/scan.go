@@ -104,6 +104,8 @@ func (rs *Rules) Scan(ctx context.Context, sources []Source, opts Options, fn fu
 	slices.SortStableFunc(res.Problems, func(x, y Problem) int {
 		return cmp.Or(cmp.Compare(x.Source, y.Source), cmp.Compare(x.Start, y.Start))
 	})
+	// A damaged span shared by runs of two batches is met twice.
+	res.Problems = slices.CompactFunc(res.Problems, func(x, y Problem) bool { return x.Region >= 0 && sameRange(x, y) })
 	switch {
 	case err != nil:
 		return res, err

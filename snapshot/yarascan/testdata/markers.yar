@@ -5,7 +5,7 @@ rule TextPlain : text marker
 {
     meta:
         author = "procsnap tests"
-        note = "a \"quoted\" \\ back, x]=y \t tab"
+        note = "a \"quoted\" \\ back, x]=y \t tab é"
         score = 7
         negative = -3
         enabled = true
