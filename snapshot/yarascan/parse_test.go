@@ -50,7 +50,7 @@ func TestParseStringLine(t *testing.T) {
 		{`0x0:512:$long_1: AAAA`, 0, 512, "$long_1", true},
 		{`0x10:3:$: 41 42 43`, 0x10, 3, "$", true},
 		{`0x10:3:$a: 0x11:4:$b: fake`, 0x10, 3, "$a", true}, // the data is never read
-		{`0x10:$a: HELLO`, 0, 0, "", false},                  // without -L
+		{`0x10:$a: HELLO`, 0, 0, "", false},                 // without -L
 		{`0xZZ:1:$a: x`, 0, 0, "", false},
 		{`default:R [] [] /proc/self/fd/5`, 0, 0, "", false},
 		{`0x1:99999999999999999999:$a: x`, 0, 0, "", false},
