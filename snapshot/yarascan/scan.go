@@ -20,27 +20,35 @@ const MaxData = 64
 // Options tune a scan. Zero values take the defaults.
 type Options struct {
 	// BatchBytes and BatchRuns bound a batch, the runs one yara process
-	// scans; a run larger than BatchBytes is a batch of its own. Memory
-	// holds two batches at most: one scanned, the next one filled.
-	BatchBytes uint64 // default 128 MiB
+	// scans; a run larger than BatchBytes is a batch of its own.
+	BatchBytes uint64 // default 32 MiB
 	BatchRuns  int    // default 256 (each run is a descriptor of yara's)
-	// Workers decompressing (default GOMAXPROCS) and yara's threads
-	// (default the number of CPUs, at most 32).
-	Workers, Threads int
+	// Procs is how many yara processes scan batches at once (default twice
+	// the number of CPUs, at most 8: a yara waits on page faults and on
+	// unmapping each run, and another one runs meanwhile); memory holds
+	// Procs+1 batches at most. Threads is each one's -p (default
+	// CPUs/Procs, at least 1).
+	Procs, Threads int
+	// Workers decompressing a batch (default GOMAXPROCS).
+	Workers int
 }
 
 func (o Options) withDefaults() Options {
 	if o.BatchBytes == 0 {
-		o.BatchBytes = 128 << 20
+		o.BatchBytes = 32 << 20
 	}
 	if o.BatchRuns <= 0 {
 		o.BatchRuns = 256
 	}
-	if o.Workers <= 0 {
-		o.Workers = runtime.GOMAXPROCS(0)
+	cpus := runtime.NumCPU()
+	if o.Procs <= 0 {
+		o.Procs = min(2*cpus, 8)
 	}
 	if o.Threads <= 0 {
-		o.Threads = min(runtime.NumCPU(), 32)
+		o.Threads = min(max(cpus/o.Procs, 1), 32)
+	}
+	if o.Workers <= 0 {
+		o.Workers = runtime.GOMAXPROCS(0)
 	}
 	return o
 }
@@ -85,20 +93,32 @@ type Scanned struct {
 // It stops at the first error from fn or when ctx is done. Chunks that
 // cannot be read are left out (the runs are cut around them) and listed in
 // Result.Problems with what yara reported about single runs.
+//
+// One goroutine plans batches of runs from the chunk headers, one fills
+// them (Workers decompressing into memfds), Procs yara processes scan
+// them, and the hits come back in batch order.
 func (rs *Rules) Scan(ctx context.Context, sources []Source, opts Options, fn func(Hit) error) (Result, error) {
 	opts = opts.withDefaults()
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	planned, filled := make(chan *batch), make(chan *batch)
+	planned, jobs := make(chan *batch), make(chan *job)
+	order := make(chan *job, opts.Procs-1)
 	var wg sync.WaitGroup
 	wg.Go(func() { plan(sctx, sources, opts, planned) })
 	var fillErr error
-	wg.Go(func() { fillErr = fillAll(sctx, planned, filled, opts.Workers) })
+	wg.Go(func() { fillErr = fillAll(sctx, planned, jobs, order, opts.Workers) })
+	for range opts.Procs {
+		wg.Go(func() {
+			for j := range jobs {
+				rs.scanJob(sctx, j, opts.Threads)
+			}
+		})
+	}
 	res := Result{Scanned: make([]Scanned, len(sources))}
-	err := rs.consume(sctx, filled, opts, &res, fn)
+	err := consume(sctx, order, &res, fn)
 	cancel()
-	for b := range filled {
-		b.close()
+	for j := range order {
+		<-j.done
 	}
 	wg.Wait()
 	slices.SortStableFunc(res.Problems, func(x, y Problem) int {
@@ -115,9 +135,30 @@ func (rs *Rules) Scan(ctx context.Context, sources []Source, opts Options, fn fu
 	return res, ctx.Err()
 }
 
-// fillAll fills the planned batches one after the other.
-func fillAll(ctx context.Context, planned <-chan *batch, filled chan<- *batch, workers int) error {
-	defer close(filled)
+// job is a filled batch on its way through a yara process. done is closed
+// once its hits (or its error) are ready and its memfds closed.
+type job struct {
+	b        *batch
+	hits     []Hit
+	problems []Problem
+	err      error
+	done     chan struct{}
+}
+
+// finish releases the batch and tells the consumer.
+func (j *job) finish(err error) {
+	j.b.close()
+	if j.err == nil {
+		j.err = err
+	}
+	close(j.done)
+}
+
+// fillAll fills the planned batches one after the other and hands them to
+// the yara processes, and in order to the consumer.
+func fillAll(ctx context.Context, planned <-chan *batch, jobs, order chan<- *job, workers int) error {
+	defer close(order)
+	defer close(jobs)
 	defer func() {
 		for range planned { // let the planner end
 		}
@@ -127,52 +168,70 @@ func fillAll(ctx context.Context, planned <-chan *batch, filled chan<- *batch, w
 			b.close()
 			return err
 		}
+		j := &job{b: b, done: make(chan struct{})}
 		select {
-		case filled <- b:
+		case order <- j:
 		case <-ctx.Done():
 			b.close()
+			return ctx.Err()
+		}
+		select {
+		case jobs <- j:
+		case <-ctx.Done():
+			j.finish(ctx.Err())
 			return ctx.Err()
 		}
 	}
 	return nil
 }
 
-// consume scans the filled batches in order and hands out their hits.
-func (rs *Rules) consume(ctx context.Context, filled <-chan *batch, opts Options, res *Result, fn func(Hit) error) error {
-	for b := range filled {
-		err := rs.consumeBatch(ctx, b, opts, res, fn)
-		b.close()
-		if err != nil {
-			return err
-		}
+// scanJob runs yara over a job's batch and turns what it said into hits.
+func (rs *Rules) scanJob(ctx context.Context, j *job, threads int) {
+	if len(j.b.runs) == 0 {
+		j.finish(nil)
+		return
 	}
-	return nil
-}
-
-func (rs *Rules) consumeBatch(ctx context.Context, b *batch, opts Options, res *Result, fn func(Hit) error) error {
-	res.Problems = append(res.Problems, b.problems...)
-	if len(b.runs) == 0 {
-		return nil
-	}
-	raw, problems, err := rs.scanBatch(ctx, b, opts.Threads)
+	raw, problems, err := rs.scanBatch(ctx, j.b, threads)
 	if err != nil {
-		return err
+		j.finish(err)
+		return
 	}
-	res.Problems = append(res.Problems, problems...)
-	for _, u := range b.runs {
-		res.Scanned[u.src].Runs++
-		res.Scanned[u.src].Bytes += u.size()
-	}
+	j.problems = problems
 	slices.SortStableFunc(raw, func(x, y rawHit) int { return cmp.Compare(x.run, y.run) })
 	for _, h := range raw {
-		hit, err := makeHit(b.runs[h.run], h)
+		hit, err := makeHit(j.b.runs[h.run], h)
 		if err != nil {
-			return err
+			j.finish(err)
+			return
 		}
-		if err := fn(hit); err != nil {
-			return err
+		j.hits = append(j.hits, hit)
+	}
+	j.finish(nil)
+}
+
+// consume hands out the jobs' hits in batch order.
+func consume(ctx context.Context, order <-chan *job, res *Result, fn func(Hit) error) error {
+	for j := range order {
+		select {
+		case <-j.done:
+		case <-ctx.Done():
+			return ctx.Err()
 		}
-		res.Hits++
+		res.Problems = append(res.Problems, j.b.problems...)
+		if j.err != nil {
+			return j.err
+		}
+		res.Problems = append(res.Problems, j.problems...)
+		for _, u := range j.b.runs {
+			res.Scanned[u.src].Runs++
+			res.Scanned[u.src].Bytes += u.size()
+		}
+		for _, h := range j.hits {
+			if err := fn(h); err != nil {
+				return err
+			}
+			res.Hits++
+		}
 	}
 	return nil
 }
