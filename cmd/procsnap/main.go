@@ -38,12 +38,13 @@ func verbs() map[string]verb {
 		"extract":     {"write the bytes of one region (or a range of it)", runExtract},
 		"diff":        {"compare two snapshots of a process page by page", runDiff},
 		"search":      {"find bytes, strings or patterns by virtual address", runSearch},
+		"yara":        {"run YARA rules over snapshots (Debian's yara)", runYara},
 		"export-core": {"write an ELF core file that gdb opens", runExportCore},
 	}
 }
 
 // verbOrder is the order verbs are listed in the help text.
-var verbOrder = []string{"capture", "info", "list", "verify", "extract", "diff", "search", "export-core"}
+var verbOrder = []string{"capture", "info", "list", "verify", "extract", "diff", "search", "yara", "export-core"}
 
 func usage(w io.Writer) {
 	fmt.Fprintf(w, "procsnap %s: snapshot a live Linux process's memory into a verified archive\n\n", version)
