@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -140,9 +141,13 @@ func must(t testing.TB, err error) {
 	}
 }
 
-// needYara skips a test where yara is not installed (CI installs it).
+// needYara skips a test where yara is not installed (CI installs it), or
+// off Linux (memfds).
 func needYara(t testing.TB) {
 	t.Helper()
+	if runtime.GOOS != "linux" {
+		t.Skip("yara scans need Linux (memfd_create)")
+	}
 	if _, err := exec.LookPath("yara"); err != nil {
 		t.Skip("yara is not installed (apt-get install yara)")
 	}

@@ -1,6 +1,7 @@
 package yarascan
 
 import (
+	"github.com/procsnap/procsnap/format"
 	"reflect"
 	"strings"
 	"testing"
@@ -83,6 +84,39 @@ func TestParseOutput(t *testing.T) {
 	} {
 		if _, err := parseOutput(strings.NewReader(bad), 2); err == nil {
 			t.Errorf("%q: no error", bad)
+		}
+	}
+}
+
+// What yara says on stderr becomes problems: a run it could not scan, a
+// string past its limit of matches (on the run where it happened), and
+// anything else as it is.
+func TestBatchProblems(t *testing.T) {
+	g := &format.Region{Desc: format.RegionDesc{Index: 3}}
+	b := &batch{runs: []*run{{src: 1, g: g, start: 0x1000, end: 0x3000}, {src: 1, g: g, start: 0x5000, end: 0x6000}}}
+	many := make([]rawString, maxStringMatches)
+	for i := range many {
+		many[i] = rawString{id: "$a", off: uint64(i)}
+	}
+	rule := &Rule{Namespace: "default", Name: "Many"}
+	hits := []rawHit{{run: 0, rule: rule, strings: many[:10]}, {run: 1, rule: rule, strings: many}}
+	stderr := "error scanning /proc/self/fd/5: could not map file\n" +
+		"warning: rule \"Many\": too many matches for $a, results for this rule may be incorrect\n" +
+		"warning: rule \"Other\": too many matches for $b, results for this rule may be incorrect\n" +
+		"something else\n"
+	got := batchProblems(b, hits, stderr)
+	want := []string{
+		"region 3 0x1000-0x3000: yara could not scan the run: could not map file",
+		"region 3 0x5000-0x6000: rule Many: more than 1000000 matches of $a: yara kept only those, and the rule's result may be wrong",
+		`yara: warning: rule "Other": too many matches for $b, results for this rule may be incorrect`,
+		"yara: something else",
+	}
+	if len(got) != len(want) {
+		t.Fatalf("problems %v", got)
+	}
+	for i, p := range got {
+		if p.Error() != want[i] || p.Source != 1 {
+			t.Errorf("problem %d: %q (source %d), want %q", i, p.Error(), p.Source, want[i])
 		}
 	}
 }
