@@ -1,10 +1,11 @@
 package yarascan
 
 import (
-	"github.com/procsnap/procsnap/format"
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/procsnap/procsnap/format"
 )
 
 func TestParseRuleLine(t *testing.T) {
