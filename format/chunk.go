@@ -203,9 +203,10 @@ func parseChunkHead(p []byte, pageSize, chunkSize int) (chunkHead, error) {
 // chunkBytes decodes a chunk's stored bytes and checks every page hash.
 // With expand it returns the chunk's full contents (zero pages as zeros);
 // without, only the data pages, back to back (enough for verification).
-// One buffer of the chunk's size is allocated; data pages are decoded into
-// its start and moved to their places from the last one down.
-func chunkBytes(h chunkHead, stored []byte, pageSize int, zdec *zstd.Decoder, expand bool) ([]byte, error) {
+// It decodes into dst when dst has room for the chunk, else into one new
+// buffer of the chunk's size; data pages are decoded into its start and
+// moved to their places from the last one down.
+func chunkBytes(h chunkHead, stored []byte, pageSize int, zdec *zstd.Decoder, expand bool, dst []byte) ([]byte, error) {
 	if len(stored) != int(h.StoredLen) {
 		return nil, fmt.Errorf("chunk stores %d bytes, header says %d", len(stored), h.StoredLen)
 	}
@@ -213,7 +214,11 @@ func chunkBytes(h chunkHead, stored []byte, pageSize int, zdec *zstd.Decoder, ex
 	if expand {
 		size = len(h.States) * pageSize
 	}
-	buf := make([]byte, size)
+	buf := dst[:0]
+	if cap(buf) < size {
+		buf = make([]byte, size)
+	}
+	buf = buf[:size]
 	raw := buf[:h.RawLen]
 	if h.Compressed {
 		got, err := zdec.DecodeAll(stored, buf[:0:h.RawLen])
