@@ -46,8 +46,9 @@ func fill(ctx context.Context, b *batch, workers int) error {
 	var wg sync.WaitGroup
 	for range min(workers, len(tasks)) {
 		wg.Go(func() {
+			var rb format.ReadBuffer // chunk after chunk, decoded into the same memory
 			for t := range jobs {
-				bad, err := t.do()
+				bad, err := t.do(&rb)
 				mu.Lock()
 				damage = append(damage, bad...)
 				if firstErr == nil {
@@ -112,8 +113,8 @@ func cutRun(u *run) [][2]uint64 {
 
 // do decompresses the task's range. When a chunk fails, it goes again
 // span by span over the runs, and returns the spans that failed.
-func (t *task) do() ([]Problem, error) {
-	err := t.r.ReadRange(t.g, t.lo, t.hi, t.write)
+func (t *task) do(rb *format.ReadBuffer) ([]Problem, error) {
+	err := t.r.ReadRangeReuse(t.g, t.lo, t.hi, rb, t.write)
 	if err == nil || t.ctx.Err() != nil {
 		return nil, t.ctx.Err()
 	}
@@ -125,7 +126,7 @@ func (t *task) do() ([]Problem, error) {
 			if a >= z {
 				continue
 			}
-			if err := t.r.ReadRange(t.g, a, z, t.write); err != nil {
+			if err := t.r.ReadRangeReuse(t.g, a, z, rb, t.write); err != nil {
 				if t.ctx.Err() != nil {
 					return nil, t.ctx.Err()
 				}
