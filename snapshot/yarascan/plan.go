@@ -36,15 +36,20 @@ type batch struct {
 	runs     []*run
 	bytes    uint64
 	problems []Problem // chunks that could not be read, met while planning or filling it
+	release  func()    // gives the batch's memory back to the budget
 }
 
-// close releases the batch's memfds.
+// close releases the batch's memfds and its memory budget.
 func (b *batch) close() {
 	for _, u := range b.runs {
 		if u.f != nil {
 			u.f.Close()
 			u.f = nil
 		}
+	}
+	if b.release != nil {
+		b.release()
+		b.release = nil
 	}
 }
 

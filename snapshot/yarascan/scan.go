@@ -21,34 +21,40 @@ const MaxData = 64
 type Options struct {
 	// BatchBytes and BatchRuns bound a batch, the runs one yara process
 	// scans; a run larger than BatchBytes is a batch of its own.
-	BatchBytes uint64 // default 32 MiB
+	BatchBytes uint64 // default 64 MiB
 	BatchRuns  int    // default 256 (each run is a descriptor of yara's)
 	// Procs is how many yara processes scan batches at once (default twice
-	// the number of CPUs, at most 8: a yara waits on page faults and on
-	// unmapping each run, and another one runs meanwhile); memory holds
-	// Procs+1 batches at most. Threads is each one's -p (default
-	// CPUs/Procs, at least 1).
+	// the number of CPUs, at most 6: a yara waits on page faults and on
+	// unmapping each run, and another one runs meanwhile). Threads is each
+	// one's -p (default CPUs/Procs, at least 1). Every yara loads the
+	// rules: larger batches load them less often.
 	Procs, Threads int
+	// Memory bounds the bytes of runs held in memfds at once (default
+	// 512 MiB); a run larger than that is held alone.
+	Memory uint64
 	// Workers decompressing a batch (default GOMAXPROCS).
 	Workers int
 }
 
 func (o Options) withDefaults() Options {
 	if o.BatchBytes == 0 {
-		o.BatchBytes = 32 << 20
+		o.BatchBytes = 64 << 20
 	}
 	if o.BatchRuns <= 0 {
 		o.BatchRuns = 256
 	}
 	cpus := runtime.NumCPU()
 	if o.Procs <= 0 {
-		o.Procs = min(2*cpus, 8)
+		o.Procs = min(2*cpus, 6)
 	}
 	if o.Threads <= 0 {
 		o.Threads = min(max(cpus/o.Procs, 1), 32)
 	}
 	if o.Workers <= 0 {
 		o.Workers = runtime.GOMAXPROCS(0)
+	}
+	if o.Memory == 0 {
+		o.Memory = 512 << 20
 	}
 	return o
 }
@@ -102,11 +108,12 @@ func (rs *Rules) Scan(ctx context.Context, sources []Source, opts Options, fn fu
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	planned, jobs := make(chan *batch), make(chan *job)
-	order := make(chan *job, opts.Procs-1)
+	order := make(chan *job, opts.Procs)
+	mem := newBudget(opts.Memory)
 	var wg sync.WaitGroup
 	wg.Go(func() { plan(sctx, sources, opts, planned) })
 	var fillErr error
-	wg.Go(func() { fillErr = fillAll(sctx, planned, jobs, order, opts.Workers) })
+	wg.Go(func() { fillErr = fillAll(sctx, planned, jobs, order, mem, opts.Workers) })
 	for range opts.Procs {
 		wg.Go(func() {
 			for j := range jobs {
@@ -154,9 +161,10 @@ func (j *job) finish(err error) {
 	close(j.done)
 }
 
-// fillAll fills the planned batches one after the other and hands them to
-// the yara processes, and in order to the consumer.
-func fillAll(ctx context.Context, planned <-chan *batch, jobs, order chan<- *job, workers int) error {
+// fillAll fills the planned batches one after the other, each once the
+// memory budget has room for it, and hands them to the yara processes, and
+// in order to the consumer.
+func fillAll(ctx context.Context, planned <-chan *batch, jobs, order chan<- *job, mem *budget, workers int) error {
 	defer close(order)
 	defer close(jobs)
 	defer func() {
@@ -164,6 +172,11 @@ func fillAll(ctx context.Context, planned <-chan *batch, jobs, order chan<- *job
 		}
 	}()
 	for b := range planned {
+		n, err := mem.acquire(ctx, b.bytes)
+		if err != nil {
+			return err
+		}
+		b.release = func() { mem.release(n) }
 		if err := fill(ctx, b, workers); err != nil {
 			b.close()
 			return err

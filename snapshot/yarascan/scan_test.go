@@ -110,6 +110,7 @@ func TestScanMarkers(t *testing.T) {
 		{"default", Options{}, 0},
 		{"one run a batch", Options{BatchRuns: 1, Threads: 1}, 0},
 		{"small batches and pieces", Options{BatchRuns: 2, BatchBytes: 8 << 10, Workers: 3}, 8 << 10},
+		{"memory for one run at a time", Options{BatchRuns: 1, Memory: 1, Procs: 3}, 0},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			if c.piece > 0 {
