@@ -31,12 +31,12 @@ func fill(ctx context.Context, b *batch, workers int) error {
 	for _, u := range b.runs {
 		f, err := newMemfd("procsnap-yara-run")
 		if err == nil {
+			u.f = f // closed with the batch
 			err = f.Truncate(int64(u.size()))
 		}
 		if err != nil {
 			return fmt.Errorf("memory for a run of %d bytes: %w", u.size(), err)
 		}
-		u.f = f
 	}
 	tasks := makeTasks(ctx, b.runs)
 	jobs := make(chan *task)
