@@ -180,9 +180,19 @@ func (r *Reader) checkChunkHead(g *Region, s Span, p []byte) (chunkHead, error) 
 
 // chunkData reads, checks and decodes a whole chunk: the record checksum,
 // the header, the decompressed size and every page hash. It returns the
-// chunk's full contents, or with expand false only its data pages.
-func (r *Reader) chunkData(g *Region, s Span, expand bool) (chunkHead, []byte, error) {
-	rec := make([]byte, s.length)
+// chunk's full contents, or with expand false only its data pages. With a
+// buffer, the record and the contents go into its slices (grown as needed)
+// instead of new ones.
+func (r *Reader) chunkData(g *Region, s Span, expand bool, buf *ReadBuffer) (chunkHead, []byte, error) {
+	var rec, dst []byte
+	if buf != nil {
+		if int64(cap(buf.rec)) < s.length {
+			buf.rec = make([]byte, s.length)
+		}
+		rec, dst = buf.rec[:s.length], buf.data
+	} else {
+		rec = make([]byte, s.length)
+	}
 	if err := r.readFull(rec, s.off); err != nil {
 		return chunkHead{}, nil, err
 	}
@@ -197,9 +207,12 @@ func (r *Reader) chunkData(g *Region, s Span, expand bool) (chunkHead, []byte, e
 	if err != nil {
 		return h, nil, err
 	}
-	data, err := chunkBytes(h, p[chunkHeadLen(len(h.States)):], int(r.hdr.PageSize), r.zdec, expand, nil)
+	data, err := chunkBytes(h, p[chunkHeadLen(len(h.States)):], int(r.hdr.PageSize), r.zdec, expand, dst)
 	if err != nil {
 		return h, nil, corruptf(s.off, g.Desc.Index, "chunk at %#x: %v", s.cStart, err)
+	}
+	if buf != nil {
+		buf.data = data[:cap(data)]
 	}
 	return h, data, nil
 }
@@ -207,6 +220,30 @@ func (r *Reader) chunkData(g *Region, s Span, expand bool) (chunkHead, []byte, e
 // ReadRange hands fn the region's contents over [start, end) in address
 // order, decompressing only the chunks the range touches.
 func (r *Reader) ReadRange(g *Region, start, end uint64, fn func(Run) error) error {
+	return r.readRange(g, start, end, nil, fn)
+}
+
+// ReadBuffer holds the buffers ReadRangeReuse reads and decodes chunks
+// into. The zero value is ready to use; one ReadBuffer serves one
+// goroutine at a time.
+type ReadBuffer struct {
+	rec, data []byte
+	alt       *ReadBuffer // for the second chunk ReadRange keeps decoded
+}
+
+// ReadRangeReuse is ReadRange for a caller that copies the bytes out: each
+// chunk is read and decoded into buf, whose buffers serve chunk after chunk
+// and call after call, so a Run's Data is valid only until fn returns. A
+// reader of a whole archive saves allocating (and the kernel faulting in)
+// a chunk's worth of memory per chunk.
+func (r *Reader) ReadRangeReuse(g *Region, start, end uint64, buf *ReadBuffer, fn func(Run) error) error {
+	if buf == nil {
+		buf = &ReadBuffer{}
+	}
+	return r.readRange(g, start, end, buf, fn)
+}
+
+func (r *Reader) readRange(g *Region, start, end uint64, buf *ReadBuffer, fn func(Run) error) error {
 	if start < g.Desc.Start || end > g.Desc.End || start > end {
 		return fmt.Errorf("range %#x-%#x is outside region %d (%#x-%#x)", start, end, g.Desc.Index, g.Desc.Start, g.Desc.End)
 	}
@@ -227,7 +264,7 @@ func (r *Reader) ReadRange(g *Region, start, end uint64, fn func(Run) error) err
 			}
 			continue
 		}
-		c, err := cache.get(r, g, s)
+		c, err := cache.get(r, g, s, buf)
 		if err != nil {
 			return err
 		}
@@ -254,14 +291,20 @@ type decodedChunk struct {
 	data []byte
 }
 
-func (c *chunkCache) get(r *Reader, g *Region, s Span) (*decodedChunk, error) {
+func (c *chunkCache) get(r *Reader, g *Region, s Span, buf *ReadBuffer) (*decodedChunk, error) {
 	for i := range c.e {
 		if c.e[i].data != nil && c.e[i].off == s.off {
 			c.next = 1 - i
 			return &c.e[i], nil
 		}
 	}
-	h, data, err := r.chunkData(g, s, true)
+	if buf != nil && c.next == 1 { // each entry decodes into buffers of its own
+		if buf.alt == nil {
+			buf.alt = &ReadBuffer{}
+		}
+		buf = buf.alt
+	}
+	h, data, err := r.chunkData(g, s, true, buf)
 	if err != nil {
 		return nil, err
 	}

@@ -163,7 +163,7 @@ func (r *Reader) checkChunks(ctx context.Context, g *Region, spans []Span, seen 
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			h, _, err := r.chunkData(g, s, false)
+			h, _, err := r.chunkData(g, s, false, nil)
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {

@@ -62,6 +62,9 @@ func verbs() map[string]verb {
 		"search": {"find bytes, strings or patterns by virtual address",
 			"0 found, 1 not found, 2 trouble", runSearch,
 			func(w io.Writer) *pflag.FlagSet { return searchFlags(new(searchOpts), w) }},
+		"yara": {"run YARA rules over snapshots (Debian's yara)",
+			"0 a rule matched, 1 none did, 2 trouble", runYara,
+			func(w io.Writer) *pflag.FlagSet { return yaraFlags(new(yaraOpts), w) }},
 		"export-core": {"write an ELF core file that gdb opens",
 			"0 written, 1 failure, 2 usage", runExportCore,
 			func(w io.Writer) *pflag.FlagSet { return exportCoreFlags(new(exportCoreOpts), w) }},
@@ -69,7 +72,7 @@ func verbs() map[string]verb {
 }
 
 // verbOrder is the order verbs are listed in the help text.
-var verbOrder = []string{"capture", "info", "list", "verify", "extract", "diff", "search", "export-core"}
+var verbOrder = []string{"capture", "info", "list", "verify", "extract", "diff", "search", "yara", "export-core"}
 
 func main() {
 	// A write to a closed pipe must be an EPIPE error that procsnap handles
