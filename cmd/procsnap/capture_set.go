@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -79,6 +80,7 @@ func runCaptureSet(ctx context.Context, sel *procSelector, procs []proc, o captu
 		return err
 	}
 	cs := &captureSet{o: o, opts: opts, out: out, stderr: stderr, man: newManifest(sel)}
+	cs.absent(sel, procs)
 	for i, p := range procs {
 		if ctx.Err() != nil {
 			cs.notDone(procs[i:], context.Cause(ctx))
@@ -207,6 +209,17 @@ func (cs *captureSet) say(e setProcess) {
 		line += ": " + clean(e.Reason)
 	}
 	fmt.Fprintln(cs.stderr, line)
+}
+
+// absent records the PIDs given that name no process (any more).
+func (cs *captureSet) absent(sel *procSelector, procs []proc) {
+	for _, pid := range sel.pids {
+		if !slices.ContainsFunc(procs, func(p proc) bool { return p.pid == pid }) {
+			e := setProcess{PID: pid, Outcome: outcomeVanished, Reason: fmt.Sprintf("no process with PID %d (it exited before the capture, or is a kernel thread or a zombie)", pid)}
+			cs.man.Processes = append(cs.man.Processes, e)
+			cs.say(e)
+		}
+	}
 }
 
 // notDone records the processes an interrupt or an output failure left.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -15,6 +16,7 @@ import (
 
 const verifyUsage = `Usage: procsnap verify [--json] ARCHIVE
        procsnap capture -o - PID | procsnap verify [--json] -
+       procsnap verify [--json] SET-DIR|SET.tar|-
 
 Recompute every hash in the archive: the SHA-256 of the whole file against
 its trailer, every record checksum, every page hash of every chunk (each chunk
@@ -23,6 +25,11 @@ Each problem names its region and archive offset. An archive that is whole
 but was cut short (an interrupted capture, a target that exited) is reported
 INCOMPLETE, not damaged; it fails all the same. With ARCHIVE "-" a pipe on
 standard input is verified as it streams, in one pass: nothing is written.
+
+A capture set (capture of several processes: a directory, or the tar stream
+of -o -, as a file or on standard input) is verified whole: every archive (a
+tar's as it streams), every file against SHA256SUMS, and the manifest against
+both; a set where a selected process was not captured whole is INCOMPLETE.
 
 With --json: {"ok", "complete", "incomplete_reason", "recovered_reason",
 "digest_checked", "regions_checked", "problems": [{"region", "start", "end",
@@ -47,8 +54,15 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := parseFlags(fs, args, 1); err != nil {
 		return err
 	}
+	stdin := bufio.NewReaderSize(os.Stdin, 1<<20)
+	if dir, sr, c := setInput(fs.Arg(0), stdin); dir || sr != nil {
+		if c != nil {
+			defer c.Close()
+		}
+		return verifySet(ctx, fs.Arg(0), sr, o, stdout)
+	}
 	if fs.Arg(0) == "-" && stdinKind() != "a regular file" {
-		return verifyStdinStream(ctx, o, stdout)
+		return verifyStdinStream(ctx, o, stdin, stdout)
 	}
 	r, err := openArchive(fs.Arg(0))
 	if err != nil {
@@ -65,7 +79,7 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 
 // verifyStdinStream verifies the archive piped into standard input, in one
 // forward pass (format.VerifyStream): nothing is written anywhere.
-func verifyStdinStream(ctx context.Context, o verifyOpts, stdout io.Writer) error {
+func verifyStdinStream(ctx context.Context, o verifyOpts, stdin io.Reader, stdout io.Writer) error {
 	if err := refuseTerminalStdin("verify"); err != nil {
 		return err
 	}
@@ -75,7 +89,7 @@ func verifyStdinStream(ctx context.Context, o verifyOpts, stdout io.Writer) erro
 	}
 	done := make(chan outcome, 1)
 	go func() { // a read from a stalled pipe does not see ctx: do not wait for it
-		res, err := format.VerifyStream(ctx, os.Stdin)
+		res, err := format.VerifyStream(ctx, stdin)
 		done <- outcome{res, err}
 	}()
 	var res *format.StreamResult
