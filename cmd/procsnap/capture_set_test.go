@@ -55,7 +55,9 @@ func setNeedRoot(t *testing.T) {
 	}
 }
 
-func (st *setTree) secret(pid int) string { return fmt.Sprintf("procsnap-set-secret-%s-%d", st.tag, pid) }
+func (st *setTree) secret(pid int) string {
+	return fmt.Sprintf("procsnap-set-secret-%s-%d", st.tag, pid)
+}
 
 // setRun runs the built procsnap with args; it returns the exit code and stderr.
 func setRun(t *testing.T, args ...string) (int, string) {
