@@ -21,6 +21,8 @@ import (
 const captureUsage = `Usage: procsnap capture [flags] PID
        procsnap capture [flags] NAME
        procsnap capture [flags] --name REGEX
+       procsnap capture [flags] [PID|NAME]... [--name REGEX]... [--tree PID]...
+                        [--user USER]... [--all] -o DIR|-
 
 Copy every readable memory region of process PID and the verbatim
 /proc/PID/maps into a compressed, hashed archive that shows the process at one
@@ -30,19 +32,27 @@ pages that changed are kept, and the process runs on: the freeze lasts one
 read of its memory, and procsnap needs memory only for the changed pages.
 The target is never left stopped: not on error, Ctrl-C, SIGTERM or SIGKILL.
 
-Instead of a PID: NAME picks the process whose comm (/proc/PID/comm) or the
-base name of whose argv[0] equals NAME; --name REGEX the process whose comm
-or command line (arguments joined by spaces) the Go regular expression
-matches. It must be exactly one process: several are listed (PID, user,
-command line) and refused. procsnap itself, kernel threads and zombies
-never match.
+Instead of a PID: NAME picks the processes whose comm (/proc/PID/comm) or the
+base name of whose argv[0] equals NAME; --name REGEX those whose comm or
+command line (arguments joined by spaces) the Go regular expression matches;
+--tree PID a process and all its descendants; --user USER the processes of a
+real user; --all every process. They combine (a process meeting any is
+selected); procsnap itself, its invokers, kernel threads and zombies never
+are. --dry-run lists the selection.
+
+One process gives one archive. Several give a set: -o DIR (one PID-COMM.psnap
+per process, SHA256SUMS for sha256sum -c, manifest.json with each process's
+outcome) or -o - (the same files as a tar stream, nothing on disk). Each
+process is frozen only while it is copied; one that exits, refuses or is
+traced is recorded and the run goes on. procsnap verify checks a set whole.
 
 The archive is written with mode 0600 (process memory holds secrets). With
 -o - it streams to stdout, e.g. over ssh:  procsnap capture -o - 1234 | ssh host 'cat > x.psnap'
 
 Exit codes: 0 complete, 1 failure, 2 usage, 3 archive written but incomplete
 (the target exited, or it ended before the freeze: then the archive holds only
-what was copied while the process ran), 130/143 interrupted by SIGINT/SIGTERM
+what was copied while the process ran; for a set: some process was not
+captured whole), 130/143 interrupted by SIGINT/SIGTERM
 (archive closed, incomplete).
 `
 
