@@ -120,6 +120,17 @@ func TestCaptureSetTree(t *testing.T) {
 	if code, stderr := setRun(t, "verify", dir); code != 0 {
 		t.Errorf("verify DIR: exit %d %s", code, stderr)
 	}
+	child := st.pids[2]
+	out, err := exec.Command(procsnapBinary(t), "search", "--string", st.secret(child), dir).Output()
+	if err != nil || !strings.Contains(string(out), fmt.Sprintf("%d:tree  ", child)) {
+		t.Errorf("search of the set for PID %d's secret: %v, output does not name PID %d:\n%s", child, err, child, out)
+	}
+	info, err := exec.Command(procsnapBinary(t), "info", dir).Output()
+	for _, pid := range st.pids {
+		if err != nil || !strings.Contains(string(info), fmt.Sprintf("%d-tree.psnap", pid)) {
+			t.Errorf("info of the set does not list PID %d: %v\n%s", pid, err, info)
+		}
+	}
 }
 
 // TestCaptureSetTarPipe streams a set as tar through a pipe: tar -t lists

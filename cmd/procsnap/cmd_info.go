@@ -51,6 +51,9 @@ func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := parseFlags(fs, args, 1); err != nil {
 		return err
 	}
+	if done, err := setSummary(fs.Arg(0), o.json, stdout); done {
+		return err // a capture set: its manifest, one process a line
+	}
 	r, err := openArchiveOrStream(fs.Arg(0), "info")
 	if err != nil {
 		return err

@@ -62,6 +62,9 @@ func runList(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
+	if done, err := setSummary(fs.Arg(0), o.json, stdout); done {
+		return err // a capture set: its manifest, one process a line
+	}
 	r, err := openArchiveOrStream(fs.Arg(0), "list")
 	if err != nil {
 		return err

@@ -90,7 +90,15 @@ func runSearch(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err != nil {
 		return err
 	}
-	r, err := openArchive(fs.Arg(0))
+	if isDir(fs.Arg(0)) {
+		return searchSet(ctx, fs.Arg(0), o, q, stdout, stderr)
+	}
+	return searchArchive(ctx, fs.Arg(0), o, q, stdout, stderr)
+}
+
+// searchArchive searches one archive and gives search's exit.
+func searchArchive(ctx context.Context, path string, o searchOpts, q *search.Query, stdout, stderr io.Writer) error {
+	r, err := openArchive(path)
 	if err != nil {
 		return &codeError{code: 2, err: err}
 	}

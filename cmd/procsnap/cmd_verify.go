@@ -1,13 +1,11 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/procsnap/procsnap/format"
@@ -54,7 +52,7 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := parseFlags(fs, args, 1); err != nil {
 		return err
 	}
-	stdin := bufio.NewReaderSize(os.Stdin, 1<<20)
+	stdin := stdinReader()
 	if dir, sr, c := setInput(fs.Arg(0), stdin); dir || sr != nil {
 		if c != nil {
 			defer c.Close()

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -8,6 +9,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/procsnap/procsnap/format"
 )
@@ -76,11 +78,24 @@ func openArchiveOrStream(path, verb string) (*format.Reader, error) {
 	if err := refuseTerminalStdin(verb); err != nil {
 		return nil, err
 	}
-	r, err := format.ReadStream(os.Stdin)
+	r, err := format.ReadStream(stdinReader())
 	if err != nil {
 		return nil, fmt.Errorf("read archive from standard input: %w", err)
 	}
 	return r, nil
+}
+
+var stdinBuf struct {
+	once sync.Once
+	r    *bufio.Reader
+}
+
+// stdinReader is the one buffered reader of standard input when it is a
+// pipe: a verb may peek at its first bytes (a tar set, or an archive) and
+// then read it from the start.
+func stdinReader() *bufio.Reader {
+	stdinBuf.once.Do(func() { stdinBuf.r = bufio.NewReaderSize(os.Stdin, 1<<20) })
+	return stdinBuf.r
 }
 
 // refuseTerminalStdin refuses to read an archive from a terminal.

@@ -341,6 +341,9 @@ func verifySet(ctx context.Context, name string, r io.Reader, o verifyOpts, stdo
 // its start). For anything else both are empty and r is nil.
 func setInput(name string, stdin *bufio.Reader) (dir bool, r io.Reader, closer io.Closer) {
 	if name == "-" {
+		if stdinKind() == "a regular file" || isTerminal(os.Stdin) {
+			return false, nil, nil // read as an archive at its offset; give a set's path instead
+		}
 		if b, _ := stdin.Peek(512); isTarStream(b) {
 			return false, stdin, nil
 		}
