@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -75,12 +76,21 @@ type captureSet struct {
 }
 
 func runCaptureSet(ctx context.Context, sel *procSelector, procs []proc, o captureOpts, opts capture.Options, stdout, stderr io.Writer) error {
+	if o.together && o.output == "-" {
+		return usagef("--together writes every archive at once: give -o DIR (a tar stream holds one archive after the other)")
+	}
 	out, err := openSetOutput(o, stdout, opts.BufferSize)
 	if err != nil {
 		return err
 	}
 	cs := &captureSet{o: o, opts: opts, out: out, stderr: stderr, man: newManifest(sel)}
 	cs.absent(sel, procs)
+	if o.together {
+		if err := cs.together(ctx, procs); err != nil {
+			return err
+		}
+		return cs.finishSet(ctx)
+	}
 	for i, p := range procs {
 		if ctx.Err() != nil {
 			cs.notDone(procs[i:], context.Cause(ctx))
@@ -91,10 +101,51 @@ func runCaptureSet(ctx context.Context, sel *procSelector, procs []proc, o captu
 			break
 		}
 	}
+	return cs.finishSet(ctx)
+}
+
+// finishSet writes SHA256SUMS and the manifest and gives the exit.
+func (cs *captureSet) finishSet(ctx context.Context) error {
 	if err := cs.close(); err != nil {
 		return err
 	}
 	return cs.exit(ctx)
+}
+
+// together captures procs at one instant (capture.Together), each into its
+// own file of the set directory.
+func (cs *captureSet) together(ctx context.Context, procs []proc) error {
+	d := cs.out.(*dirSet)
+	files := make([]*os.File, len(procs))
+	counts := make([]*hashCount, len(procs))
+	targets := make([]capture.Target, len(procs))
+	for i, p := range procs {
+		f, err := os.OpenFile(filepath.Join(d.dir, archiveName(p)), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if err != nil {
+			return fmt.Errorf("output %s: %w", archiveName(p), err)
+		}
+		files[i], counts[i] = f, newHashCount(newWriteback(f))
+		targets[i] = capture.Target{PID: p.pid, W: counts[i]}
+	}
+	for i, o := range capture.Together(ctx, targets, cs.opts) {
+		e := manifestEntry(procs[i])
+		e.Outcome, e.Reason = outcomeOf(o.Result, o.Err)
+		err := files[i].Sync()
+		if cerr := files[i].Close(); err == nil {
+			err = cerr
+		}
+		if o.Result == nil {
+			os.Remove(files[i].Name())
+		} else {
+			e.Archive, e.SHA256, e.Bytes, e.FrozenNS = archiveName(procs[i]), fmt.Sprintf("%x", o.Result.SHA256), o.Result.ArchiveBytes, o.Result.Frozen.Nanoseconds()
+		}
+		cs.man.Processes = append(cs.man.Processes, e)
+		cs.say(e)
+		if err != nil && o.Result != nil {
+			return fmt.Errorf("output %s: %w", e.Archive, err)
+		}
+	}
+	return nil
 }
 
 // openSetOutput opens -o DIR (default procsnap-set-UTCTIME) or -o -.

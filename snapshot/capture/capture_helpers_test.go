@@ -60,7 +60,7 @@ func targetBin(tb testing.TB, name string) string {
 			return
 		}
 		targetDir = buildDir
-		for _, n := range []string{"threads", "content", "shmem", "churn"} {
+		for _, n := range []string{"threads", "content", "shmem", "churn", "shared"} {
 			src := filepath.Join("..", "..", "testdata", "capture", n+".c")
 			out, err := exec.Command(gcc, "-O2", "-Wall", "-pthread", "-o", filepath.Join(buildDir, n), src).CombinedOutput()
 			if err != nil {

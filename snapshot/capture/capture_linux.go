@@ -28,9 +28,12 @@ func Run(ctx context.Context, pid int, w io.Writer, opts Options) (*Result, erro
 	if err := opts.defaults(); err != nil {
 		return nil, err
 	}
-	s := &session{pfs: procfs.Default(), pid: pid, opts: opts, pageSize: uint64(os.Getpagesize()),
+	return newSession(pid, opts).run(ctx, w)
+}
+
+func newSession(pid int, opts Options) *session {
+	return &session{pfs: procfs.Default(), pid: pid, opts: opts, pageSize: uint64(os.Getpagesize()),
 		res: &Result{PID: pid, Mode: opts.Mode}, changes: rereadAll{}}
-	return s.run(ctx, w)
 }
 
 // session is one capture's state, from preflight to the trailer.
@@ -50,54 +53,90 @@ type session struct {
 	meta     *format.Meta
 	freeze   format.Freeze
 	precopy  regionCounts // bytes the pre-copy read
+	plans    []regionPlan // of the frozen maps
 }
 
 // regionCounts counts bytes read, for progress and the end record.
 type regionCounts struct{ read, total int64 }
 
 func (s *session) run(ctx context.Context, w io.Writer) (*Result, error) {
-	s.opts.progress(PhasePreparing, 0, 0)
-	st, err := preflight(s.pfs, s.pid)
-	if err != nil {
-		return nil, err
+	defer s.release()
+	if e := s.start(ctx, w); e != nil {
+		return e.res, e.err
 	}
-	if err := s.prepare(st); err != nil {
-		return nil, err
-	}
-	defer s.cp.close()
-	if s.aw, err = format.NewWriter(w, format.WriterOptions{PageSize: int(s.pageSize), ChunkSize: s.opts.ChunkSize, Level: s.opts.Level}); err != nil {
-		return nil, err
-	}
-	s.store = newPageStore(s.budget())
-	defer s.store.release()
-	s.res.BufferBytes = s.store.budget
-	s.meta.CaptureStart, s.meta.CaptureStartMono = time.Now().UTC(), monoNow()
-	_ = s.aw.WriteMeta(s.meta)
-	if s.opts.Mode == ModePrecopy {
-		if err := s.changes.begin(); err != nil {
-			s.aw.Abort()
-			return nil, fmt.Errorf("--track-writes: clear the soft-dirty bits of PID %d: %w", s.pid, err)
-		}
-		s.freeze.PrecopyStart = s.meta.CaptureStart
-		if err := s.precopyAll(ctx); err != nil {
-			return s.closeIncomplete(ctx, "the pre-copy", err)
-		}
-		s.freeze.PrecopyEnd = time.Now().UTC()
-		s.store.reserve(precopyReserve)
-	} else {
-		s.store.reserve(s.planNeed())
-	}
-	if err := s.freezeTarget(ctx); err != nil {
-		// A target that exited, or an interrupt, leaves an honest pre-copy;
-		// a freeze that was refused is a failed capture.
-		if s.opts.Mode == ModePrecopy && (ctx.Err() != nil || s.targetErr(err) == ErrTargetExited) {
-			return s.closeIncomplete(ctx, "the freeze", ErrTargetExited)
-		}
-		s.aw.Abort()
-		return nil, err
+	if e := s.freezeOrEnd(ctx); e != nil {
+		return e.res, e.err
 	}
 	defer s.thaw()
 	return s.frozenPhase(ctx)
+}
+
+// start does everything before the freeze: preflight, metadata, the
+// archive's beginning and the pre-copy. A non-nil ended says that the
+// capture ended there.
+func (s *session) start(ctx context.Context, w io.Writer) *ended {
+	s.opts.progress(PhasePreparing, 0, 0)
+	st, err := preflight(s.pfs, s.pid)
+	if err != nil {
+		return &ended{err: err}
+	}
+	if err := s.prepare(st); err != nil {
+		return &ended{err: err}
+	}
+	if s.aw, err = format.NewWriter(w, format.WriterOptions{PageSize: int(s.pageSize), ChunkSize: s.opts.ChunkSize, Level: s.opts.Level}); err != nil {
+		return &ended{err: err}
+	}
+	s.store = newPageStore(s.budget())
+	s.res.BufferBytes = s.store.budget
+	s.meta.CaptureStart, s.meta.CaptureStartMono = time.Now().UTC(), monoNow()
+	_ = s.aw.WriteMeta(s.meta)
+	if s.opts.Mode != ModePrecopy {
+		s.store.reserve(s.planNeed())
+		return nil
+	}
+	if err := s.changes.begin(); err != nil {
+		s.aw.Abort()
+		return &ended{err: fmt.Errorf("--track-writes: clear the soft-dirty bits of PID %d: %w", s.pid, err)}
+	}
+	s.freeze.PrecopyStart = s.meta.CaptureStart
+	if err := s.precopyAll(ctx); err != nil {
+		return s.endIncomplete(ctx, "the pre-copy", err)
+	}
+	s.freeze.PrecopyEnd = time.Now().UTC()
+	s.store.reserve(precopyReserve)
+	return nil
+}
+
+// freezeOrEnd freezes the target; a non-nil ended says that it could not,
+// and the capture ended.
+func (s *session) freezeOrEnd(ctx context.Context) *ended {
+	err := s.freezeTarget(ctx)
+	if err == nil {
+		return nil
+	}
+	// A target that exited, or an interrupt, leaves an honest pre-copy;
+	// a freeze that was refused is a failed capture.
+	if s.opts.Mode == ModePrecopy && (ctx.Err() != nil || s.targetErr(err) == ErrTargetExited) {
+		return s.endIncomplete(ctx, "the freeze", ErrTargetExited)
+	}
+	s.aw.Abort()
+	return &ended{err: err}
+}
+
+// endIncomplete closes the archive as incomplete (closeIncomplete).
+func (s *session) endIncomplete(ctx context.Context, stage string, cause error) *ended {
+	res, err := s.closeIncomplete(ctx, stage, cause)
+	return &ended{res, err}
+}
+
+// release frees what the capture held: /proc/PID/mem and the page store.
+func (s *session) release() {
+	if s.cp != nil {
+		s.cp.close()
+	}
+	if s.store != nil {
+		s.store.release()
+	}
 }
 
 // prepare gathers the metadata and opens what reading needs, before

@@ -49,7 +49,8 @@ type finalPass struct {
 	s       *session
 	plans   []regionPlan
 	units   []unit
-	emitted int // units handed to the emitter
+	emitted int   // units handed to the emitter
+	err     error // why the pass, or writing what it kept, failed
 	reread  atomic.Int64
 	changed atomic.Int64
 }

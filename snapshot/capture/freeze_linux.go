@@ -58,15 +58,33 @@ func (s *session) registers() []format.Thread {
 // frozenPhase records the frozen state (maps, auxv, registers), plans
 // from the frozen maps, runs the final pass, thaws, and writes.
 func (s *session) frozenPhase(ctx context.Context) (*Result, error) {
+	fp, em, e := s.finalState(ctx)
+	if e != nil {
+		return e.res, e.err
+	}
+	thawErr := s.thaw()
+	return s.afterThaw(ctx, fp, em, thawErr)
+}
+
+// ended is a capture that ended early, as Run returns it.
+type ended struct {
+	res *Result
+	err error
+}
+
+// finalState, with the target frozen, records maps, auxv and registers,
+// plans from the frozen maps, writes the freeze record, and runs the final
+// pass (its error in fp.err). A non-nil ended means the capture is over
+// (the maps could not be read); the caller still thaws.
+func (s *session) finalState(ctx context.Context) (*finalPass, *emitter, *ended) {
 	rawMaps, maps, err := s.pfs.Maps(s.pid)
 	if err != nil {
 		s.thaw()
-		return s.closeIncomplete(ctx, "the freeze", fmt.Errorf("read maps of frozen PID %d: %w", s.pid, err))
+		return nil, nil, s.endIncomplete(ctx, "the freeze", fmt.Errorf("read maps of frozen PID %d: %w", s.pid, err))
 	}
 	auxv, _, _ := s.pfs.Auxv(s.pid)
 	threads := s.registers()
-	plans := makePlan(s.pfs, s.pid, maps, int(s.pageSize), s.opts.IncludeUnreadable)
-	defer closePlans(plans)
+	s.plans = makePlan(s.pfs, s.pid, maps, int(s.pageSize), s.opts.IncludeUnreadable)
 	s.freeze.Mode, s.freeze.Changes = string(s.opts.Mode), s.changes.name()
 	if s.opts.Mode == ModePrecopy {
 		s.freeze.KeyedHash = keyedHashName
@@ -77,13 +95,18 @@ func (s *session) frozenPhase(ctx context.Context) (*Result, error) {
 	for _, t := range threads {
 		_ = s.aw.WriteThread(t)
 	}
-	s.res.Threads, s.res.Regions = len(threads), len(plans)
-	em := newEmitter(s.aw, plans)
-	fp := s.newFinalPass(plans)
-	passErr := fp.run(ctx, em)
-	thawErr := s.thaw()
-	if passErr == nil {
-		passErr = fp.emitRest(ctx, em, s.opts.progress)
+	s.res.Threads, s.res.Regions = len(threads), len(s.plans)
+	em := newEmitter(s.aw, s.plans)
+	fp := s.newFinalPass(s.plans)
+	fp.err = fp.run(ctx, em)
+	return fp, em, nil
+}
+
+// afterThaw writes what the final pass kept and closes the archive.
+func (s *session) afterThaw(ctx context.Context, fp *finalPass, em *emitter, thawErr error) (*Result, error) {
+	defer closePlans(s.plans)
+	if fp.err == nil {
+		fp.err = fp.emitRest(ctx, em, s.opts.progress)
 	}
-	return s.finish(ctx, em, fp, passErr, thawErr)
+	return s.finish(ctx, em, fp, fp.err, thawErr)
 }
