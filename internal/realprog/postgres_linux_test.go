@@ -48,6 +48,51 @@ func TestPostgres(t *testing.T) {
 	pmArchives, beArchives := captureAll(t, postmaster), captureAll(t, worker)
 	checkArchives(t, postmaster, pmArchives)
 	checkArchives(t, worker, beArchives)
+	checkTogether(t, pg.pid(), selectOne)
+}
+
+// checkTogether captures the whole postgres tree with --together under
+// pgbench load: every process's view of the shared memory (shared_buffers
+// and the rest of the main segment, /dev/zero (deleted), rw-s) must be the
+// same bytes in every archive, since all were frozen at one instant, and
+// the server answers afterwards.
+func checkTogether(t *testing.T, postmaster int, answer func() error) {
+	dir := filepath.Join(t.TempDir(), "together")
+	if r := procsnap(t, "capture", "-q", "--together", "--tree", strconv.Itoa(postmaster), "-o", dir); r.code != 0 {
+		t.Fatalf("capture --together --tree: %s", r)
+	}
+	if r := procsnap(t, "verify", dir); r.code != 0 {
+		t.Errorf("verify of the set: %s", r)
+	}
+	archives, _ := filepath.Glob(filepath.Join(dir, "*.psnap"))
+	hashes := map[string][]string{} // the shared segment's region hash, per archive
+	for _, a := range archives {
+		var list struct {
+			Regions []struct {
+				Perms, Path string
+				XXH64       *string
+			}
+		}
+		if !procsnapJSON(t, &list, []int{0}, "list", a) {
+			continue
+		}
+		for _, g := range list.Regions {
+			if g.Perms == "rw-s" && g.Path == "/dev/zero (deleted)" && g.XXH64 != nil {
+				hashes[*g.XXH64] = append(hashes[*g.XXH64], filepath.Base(a))
+			}
+		}
+	}
+	if len(archives) < 3 || len(hashes) != 1 {
+		t.Errorf("%d archives; the shared segment's hashes across them: %v (want one hash, the same in all)", len(archives), hashes)
+	}
+	for h, as := range hashes {
+		if len(as) != len(archives) {
+			t.Errorf("the shared segment (hash %s) is in %d of %d archives", h, len(as), len(archives))
+		}
+	}
+	if err := answer(); err != nil {
+		t.Errorf("after capture --together: %v", err)
+	}
 }
 
 // postgres is a server in a temporary directory: data, socket and log.
