@@ -297,6 +297,10 @@ func printVerify(w io.Writer, path string, v *verifyReport) {
 		fmt.Fprintf(w, "What it holds can be read (list, extract, diff); pages the capture did not reach are marked not captured.\n")
 		return
 	}
+	if c := v.Signature; c != nil && !c.OK && len(v.Problems) == 1 && v.Complete {
+		fmt.Fprintf(w, "Every hash in the archive matches; its signature does not vouch for it.\n")
+		return
+	}
 	fmt.Fprintf(w, "Intact regions can still be read (list, extract, diff); damaged pages cannot be trusted.\n")
 }
 
