@@ -12,4 +12,13 @@ require (
 
 require github.com/minio/highwayhash v1.0.4
 
-require gopkg.in/yaml.v3 v3.0.1
+require (
+	filippo.io/age v1.3.2
+	golang.org/x/crypto v0.55.0
+	gopkg.in/yaml.v3 v3.0.1
+)
+
+require (
+	filippo.io/edwards25519 v1.2.0 // indirect
+	filippo.io/hpke v0.4.0 // indirect
+)

@@ -88,7 +88,18 @@ func Open(path string) (*Reader, error) {
 	return r, nil
 }
 
-// Close closes the file opened by Open.
+// NewReaderCloser is NewReader for a source the Reader owns, such as a
+// decrypting view of a file: Close closes c. On error c is not closed.
+func NewReaderCloser(ra io.ReaderAt, size int64, c io.Closer) (*Reader, error) {
+	r, err := NewReader(ra, size)
+	if err != nil {
+		return nil, err
+	}
+	r.closer = c
+	return r, nil
+}
+
+// Close closes the file opened by Open (or the closer NewReaderCloser took).
 func (r *Reader) Close() error {
 	if r.closer != nil {
 		return r.closer.Close()

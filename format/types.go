@@ -154,23 +154,28 @@ type Host struct {
 
 // Meta is the capture metadata, written first. Extra holds free key/values.
 type Meta struct {
-	ToolVersion      string            `json:"tool_version"`
-	Host             Host              `json:"host"`
-	PID              int               `json:"pid"`
-	PPID             int               `json:"ppid"`
-	Comm             string            `json:"comm"`
-	State            string            `json:"state,omitempty"` // the /proc state letter before the freeze (R, S, T, …)
-	Cmdline          []string          `json:"cmdline"`
-	Environ          []string          `json:"environ,omitempty"`
-	Exe              string            `json:"exe"`
-	ExeSHA256        string            `json:"exe_sha256,omitempty"`
-	UIDs             [4]int            `json:"uids"` // real, effective, saved, filesystem
-	GIDs             [4]int            `json:"gids"`
-	TargetStartTime  time.Time         `json:"target_start_time"`
-	CaptureStart     time.Time         `json:"capture_start"`
-	CaptureStartMono int64             `json:"capture_start_mono_ns"`
-	Note             string            `json:"note,omitempty"`
-	Extra            map[string]string `json:"extra,omitempty"`
+	ToolVersion      string    `json:"tool_version"`
+	Host             Host      `json:"host"`
+	PID              int       `json:"pid"`
+	PPID             int       `json:"ppid"`
+	Comm             string    `json:"comm"`
+	State            string    `json:"state,omitempty"` // the /proc state letter before the freeze (R, S, T, …)
+	Cmdline          []string  `json:"cmdline"`
+	Environ          []string  `json:"environ,omitempty"`
+	Exe              string    `json:"exe"`
+	ExeSHA256        string    `json:"exe_sha256,omitempty"`
+	UIDs             [4]int    `json:"uids"` // real, effective, saved, filesystem
+	GIDs             [4]int    `json:"gids"`
+	TargetStartTime  time.Time `json:"target_start_time"`
+	CaptureStart     time.Time `json:"capture_start"`
+	CaptureStartMono int64     `json:"capture_start_mono_ns"`
+	Note             string    `json:"note,omitempty"`
+	// The case the capture belongs to, as the examiner gave it (optional;
+	// written since procsnap recorded them, absent in older archives).
+	Case       string            `json:"case,omitempty"`
+	EvidenceID string            `json:"evidence_id,omitempty"`
+	Examiner   string            `json:"examiner,omitempty"`
+	Extra      map[string]string `json:"extra,omitempty"`
 	// XSaveLayout is the capturing CPU's XSAVE standard-format layout: where
 	// its NT_X86_XSTATE register sets hold each state component. It differs
 	// between CPUs (AMD without MPX puts AVX-512 where Intel has MPX), so an

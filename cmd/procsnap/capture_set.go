@@ -40,6 +40,7 @@ type setManifest struct {
 	Finished    string       `json:"finished"`
 	Selection   string       `json:"selection"`
 	Interrupted string       `json:"interrupted,omitempty"`
+	Case        *caseFields  `json:"case,omitempty"` // as given to capture (seal_capture.go)
 	Processes   []setProcess `json:"processes"`
 }
 
@@ -84,6 +85,7 @@ func runCaptureSet(ctx context.Context, sel *procSelector, procs []proc, o captu
 		return err
 	}
 	cs := &captureSet{o: o, opts: opts, out: out, stderr: stderr, man: newManifest(sel)}
+	cs.man.Case = o.ev.manifestCase(o.note)
 	cs.absent(sel, procs)
 	if o.together {
 		if err := cs.together(ctx, procs); err != nil {

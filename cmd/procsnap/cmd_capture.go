@@ -49,6 +49,18 @@ traced is recorded and the run goes on. procsnap verify checks a set whole.
 The archive is written with mode 0600 (process memory holds secrets). With
 -o - it streams to stdout, e.g. over ssh:  procsnap capture -o - 1234 | ssh host 'cat > x.psnap'
 
+Sealed evidence: --recipient R (an age key age1..., or an ssh-ed25519 or
+ssh-rsa public key line) encrypts the archive with age as it is written: no
+plaintext byte of the process's memory reaches the file or the pipe; the
+offline verbs read it with --identity KEY. --sign KEY (an ed25519 private
+key) writes ARCHIVE.sig: a provenance statement (SHA-256, host, boot id,
+times, case fields) and its SSH signature (ssh-keygen -Y sign format,
+namespace procsnap), which procsnap verify --pubkey and ssh-keygen -Y verify
+check. --case, --evidence-id, --examiner and --note are stored in the
+metadata. Beside an archive file, ARCHIVE.sha256 (sha256sum -c) is written
+once it is complete, unless --no-sidecar. The SHA-256 printed is of the bytes
+as written: of the encrypted file when it is encrypted.
+
 Exit codes: 0 complete, 1 failure, 2 usage, 3 archive written but incomplete
 (the target exited, or it ended before the freeze: then the archive holds only
 what was copied while the process ran; for a set: some process was not
@@ -65,6 +77,7 @@ type captureOpts struct {
 	force, includeUnreadable           bool
 	trackWrites                        bool
 	noProgress, quiet                  bool
+	ev                                 evidenceOpts // case fields and sealing (seal_capture.go)
 }
 
 func captureFlags(o *captureOpts, stdout io.Writer) *pflag.FlagSet {
@@ -84,6 +97,7 @@ func captureFlags(o *captureOpts, stdout io.Writer) *pflag.FlagSet {
 	fs.BoolVar(&o.trackWrites, "track-writes", false, "re-read under the freeze only the private anonymous pages the kernel saw written since the pre-copy (needs soft-dirty, which many distribution kernels have; it clears the target's soft-dirty bits)")
 	fs.StringVar(&o.buffer, "buffer", "", "memory for pages kept under the freeze: those that changed, or all with --freeze=whole; beyond it they are compressed while frozen (e.g. 512MiB; default half of MemAvailable)")
 	fs.StringVar(&o.note, "note", "", "examiner's note, stored in the archive metadata")
+	o.ev.flags(fs)
 	fs.BoolVar(&o.noProgress, "no-progress", false, "no progress display on stderr")
 	fs.BoolVarP(&o.quiet, "quiet", "q", false, "print only errors")
 	return fs
@@ -118,6 +132,9 @@ func runCapture(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	case len(procs) == 1 && !o.plural(fs.Args()) && !isDir(o.output):
 		return captureOne(ctx, procs[0].pid, o, opts, stdout, stderr)
 	}
+	if err := o.ev.refuseSet(); err != nil {
+		return err
+	}
 	return runCaptureSet(ctx, sel, procs, o, opts, stdout, stderr)
 }
 
@@ -126,21 +143,35 @@ func captureOne(ctx context.Context, pid int, o captureOpts, opts capture.Option
 	if !o.quiet && !o.noProgress && isTerminal(stderr) {
 		opts.Progress = newProgressBar(stderr)
 	}
+	seal, err := o.ev.prepare(o.output)
+	if err != nil {
+		return err
+	}
 	out, err := openCaptureOutput(o, pid, stdout)
 	if err != nil {
 		return err
 	}
-	res, err := capture.Run(ctx, pid, testHold(out.w), opts)
+	w, err := seal.begin(out, o.force)
+	if err != nil {
+		out.abort()
+		return err
+	}
+	res, err := capture.Run(ctx, pid, testHold(w), opts)
 	var ie *capture.IncompleteError
+	closed := res != nil && (err == nil || errors.As(err, &ie))
+	if serr := seal.close(); closed && serr != nil { // age's last chunk
+		closed, err = false, fmt.Errorf("write archive: %w", serr)
+	}
 	switch {
 	case res == nil: // failed before the first record: nothing worth keeping
 		out.abort()
-	case err == nil || errors.As(err, &ie): // the archive was closed
-		if ferr := out.commit(); ferr != nil && err == nil {
+	case closed: // the archive was closed
+		notes, ferr := seal.commit(out, res, o.force)
+		if ferr != nil && err == nil {
 			err = ferr
 		}
 		if !o.quiet {
-			printCaptureSummary(stderr, res, out.name)
+			printCaptureSummary(stderr, seal.shown(res), out.name, notes...)
 		}
 	default: // a write error (full disk, closed pipe): the target was thawed
 		kept := out.keep()
@@ -261,8 +292,9 @@ func (o captureOpts) snapshotOptions() (capture.Options, error) {
 	if o.trackWrites && mode != capture.ModePrecopy {
 		return capture.Options{}, usagef("--track-writes needs --freeze=precopy: with --freeze=%s every page is read under the freeze anyway", mode)
 	}
-	return capture.Options{Mode: mode, TrackWrites: o.trackWrites, IncludeUnreadable: o.includeUnreadable, Level: lvl, ChunkSize: int(chunk),
-		BufferSize: buffer, Note: o.note, ToolVersion: version}, nil
+	opts := capture.Options{Mode: mode, TrackWrites: o.trackWrites, IncludeUnreadable: o.includeUnreadable, Level: lvl, ChunkSize: int(chunk),
+		BufferSize: buffer, Note: o.note, ToolVersion: version}
+	return opts, o.ev.caseOptions(&opts)
 }
 
 // openCaptureOutput opens the archive's destination before the target is
@@ -295,7 +327,9 @@ func captureExit(err error) error {
 	return err
 }
 
-func printCaptureSummary(w io.Writer, r *capture.Result, name string) {
+// printCaptureSummary prints the summary, then notes (encryption, signature,
+// sidecar), then the digest line as sha256sum prints it.
+func printCaptureSummary(w io.Writer, r *capture.Result, name string, notes ...string) {
 	state := "complete"
 	if !r.Complete {
 		state = "INCOMPLETE: " + r.Reason
@@ -311,5 +345,8 @@ func printCaptureSummary(w io.Writer, r *capture.Result, name string) {
 		fmt.Fprintf(w, " (the pages kept under the freeze outgrew %s: part was compressed while frozen; raise --buffer to shorten the freeze)", human(uint64(r.BufferBytes)))
 	}
 	fmt.Fprintf(w, "; archive %s\n", human(uint64(r.ArchiveBytes)))
+	for _, n := range notes {
+		fmt.Fprintln(w, n)
+	}
 	fmt.Fprintf(w, "%s  %s\n", hex.EncodeToString(r.SHA256[:]), name)
 }

@@ -34,12 +34,16 @@ Exit codes (as diff(1)): 0 no differences, 1 differences, 2 trouble (usage, an
 unreadable or damaged archive).
 `
 
-type diffOpts struct{ json, strict bool }
+type diffOpts struct {
+	json, strict bool
+	keys         archiveKeys
+}
 
 func diffFlags(o *diffOpts, stdout io.Writer) *pflag.FlagSet {
 	fs := newFlagSet("diff", diffUsage, stdout)
 	fs.BoolVar(&o.json, "json", false, "JSON output")
 	fs.BoolVar(&o.strict, "strict", false, "also compare the bytes of pages whose hashes are equal")
+	o.keys.flag(fs)
 	return fs
 }
 
@@ -49,13 +53,16 @@ func runDiff(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := parseFlags(fs, args, 2); err != nil {
 		return err
 	}
+	if err := o.keys.load(); err != nil {
+		return &codeError{code: exitUsage, err: err}
+	}
 	trouble := func(err error) error { return &codeError{code: exitUsage, err: err} }
-	older, err := openArchive(fs.Arg(0))
+	older, err := openArchive(fs.Arg(0), &o.keys)
 	if err != nil {
 		return trouble(fmt.Errorf("OLD: %w", err))
 	}
 	defer older.Close()
-	newer, err := openArchive(fs.Arg(1))
+	newer, err := openArchive(fs.Arg(1), &o.keys)
 	if err != nil {
 		return trouble(fmt.Errorf("NEW: %w", err))
 	}

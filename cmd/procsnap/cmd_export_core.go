@@ -31,6 +31,7 @@ type exportCoreOpts struct {
 	output string
 	force  bool
 	quiet  bool
+	keys   archiveKeys
 }
 
 func exportCoreFlags(o *exportCoreOpts, stdout io.Writer) *pflag.FlagSet {
@@ -38,6 +39,7 @@ func exportCoreFlags(o *exportCoreOpts, stdout io.Writer) *pflag.FlagSet {
 	fs.StringVarP(&o.output, "output", "o", "", `core file path, "-" for stdout (default ARCHIVE.core)`)
 	fs.BoolVar(&o.force, "force", false, "replace an existing regular file (a device, FIFO or socket is written to as it is)")
 	fs.BoolVarP(&o.quiet, "quiet", "q", false, "print only errors")
+	o.keys.flag(fs)
 	return fs
 }
 
@@ -45,6 +47,9 @@ func runExportCore(ctx context.Context, args []string, stdout, stderr io.Writer)
 	var o exportCoreOpts
 	fs := exportCoreFlags(&o, stdout)
 	if err := parseFlags(fs, args, 1); err != nil {
+		return err
+	}
+	if err := o.keys.load(); err != nil {
 		return err
 	}
 	archive := fs.Arg(0)
@@ -58,7 +63,7 @@ func runExportCore(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err := refuseArchiveAsOutput(name, archive); err != nil {
 		return err
 	}
-	r, err := openArchive(archive)
+	r, err := openArchive(archive, &o.keys)
 	if err != nil {
 		return err
 	}

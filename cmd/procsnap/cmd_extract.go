@@ -36,6 +36,7 @@ type extractOpts struct {
 	output      string
 	force       bool
 	regionGiven bool
+	keys        archiveKeys
 }
 
 func extractFlags(o *extractOpts, stdout io.Writer) *pflag.FlagSet {
@@ -46,6 +47,7 @@ func extractFlags(o *extractOpts, stdout io.Writer) *pflag.FlagSet {
 	fs.StringVar(&o.rangeSpec, "range", "", "only the addresses START-END (hex, end exclusive) of the region")
 	fs.StringVarP(&o.output, "output", "o", "", `output file, "-" for stdout (default ARCHIVE.START-END.bin)`)
 	fs.BoolVar(&o.force, "force", false, "replace an existing regular file (a device, FIFO or socket is written to as it is)")
+	o.keys.flag(fs)
 	return fs
 }
 
@@ -55,9 +57,12 @@ func runExtract(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err := parseFlags(fs, args, 1); err != nil {
 		return err
 	}
+	if err := o.keys.load(); err != nil {
+		return err
+	}
 	o.regionGiven = fs.Changed("region")
 	archive := fs.Arg(0)
-	r, err := openArchive(archive)
+	r, err := openArchive(archive, &o.keys)
 	if err != nil {
 		return err
 	}

@@ -36,12 +36,16 @@ Exit codes: 0 shown (also for an incomplete archive: verify judges), 1 the
 archive cannot be read, 2 usage, 130/143 interrupted by SIGINT/SIGTERM.
 `
 
-type infoOpts struct{ json, environ bool }
+type infoOpts struct {
+	json, environ bool
+	keys          archiveKeys
+}
 
 func infoFlags(o *infoOpts, stdout io.Writer) *pflag.FlagSet {
 	fs := newFlagSet("info", infoUsage, stdout)
 	fs.BoolVar(&o.json, "json", false, "JSON output")
 	fs.BoolVar(&o.environ, "environ", false, "also show the environment variables the archive holds")
+	o.keys.flag(fs)
 	return fs
 }
 
@@ -54,7 +58,10 @@ func runInfo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if done, err := setSummary(fs.Arg(0), o.json, stdout); done {
 		return err // a capture set: its manifest, one process a line
 	}
-	r, err := openArchiveOrStream(fs.Arg(0), "info")
+	if err := o.keys.load(); err != nil {
+		return err
+	}
+	r, err := openArchiveOrStream(fs.Arg(0), "info", &o.keys, stderr)
 	if err != nil {
 		return err
 	}
@@ -107,6 +114,9 @@ type archiveInfo struct {
 	Recovered        bool           `json:"recovered"`
 	RecoveredReason  string         `json:"recovered_reason,omitempty"`
 	Note             string         `json:"note"`
+	Case             string         `json:"case"`
+	EvidenceID       string         `json:"evidence_id"`
+	Examiner         string         `json:"examiner"`
 	Freeze           *freezeInfo    `json:"freeze"`
 	MetadataMissing  bool           `json:"metadata_missing,omitempty"`
 	Problems         []infoProblem  `json:"problems"`
@@ -167,6 +177,7 @@ func newInfo(r *format.Reader, showEnv bool) *archiveInfo {
 	if m := r.Meta(); m != nil {
 		x.ToolVersion, x.PID, x.PPID, x.Comm, x.Exe, x.ExeSHA256 = m.ToolVersion, m.PID, m.PPID, m.Comm, m.Exe, m.ExeSHA256
 		x.UIDs, x.GIDs, x.Host, x.Note = m.UIDs, m.GIDs, m.Host, m.Note
+		x.Case, x.EvidenceID, x.Examiner = m.Case, m.EvidenceID, m.Examiner
 		x.Cmdline = append(x.Cmdline, m.Cmdline...)
 		x.TargetStarted, x.Started = jsonTime(m.TargetStartTime), jsonTime(m.CaptureStart)
 		x.infoProcess = newInfoProcess(m, showEnv)
@@ -337,8 +348,10 @@ func printMeta(row func(k, f string, a ...any), m *format.Meta, x *archiveInfo, 
 		frozen = time.Duration(x.FrozenNS).String()
 	}
 	row("capture", "%s to %s, frozen for %s", orUnknown(x.Started), orUnknown(x.Finished), frozen)
-	if m.Note != "" {
-		row("note", "%s", clean(m.Note))
+	for _, f := range [][2]string{{"case", m.Case}, {"evidence id", m.EvidenceID}, {"examiner", m.Examiner}, {"note", m.Note}} {
+		if f[1] != "" {
+			row(f[0], "%s", clean(f[1]))
+		}
 	}
 }
 

@@ -41,6 +41,7 @@ cannot be read, 2 usage, 130/143 interrupted by SIGINT/SIGTERM.
 type listOpts struct {
 	json                bool
 	path, perms, states string
+	keys                archiveKeys
 }
 
 func listFlags(o *listOpts, stdout io.Writer) *pflag.FlagSet {
@@ -49,6 +50,7 @@ func listFlags(o *listOpts, stdout io.Writer) *pflag.FlagSet {
 	fs.StringVar(&o.path, "path", "", "only regions whose path contains `TEXT`")
 	fs.StringVar(&o.perms, "perms", "", "only regions whose perms have every one of `LETTERS` (e.g. rw, x)")
 	fs.StringVar(&o.states, "state", "", "only regions in one of `STATES` (complete, partial, skipped, truncated)")
+	o.keys.flag(fs)
 	return fs
 }
 
@@ -65,7 +67,10 @@ func runList(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if done, err := setSummary(fs.Arg(0), o.json, stdout); done {
 		return err // a capture set: its manifest, one process a line
 	}
-	r, err := openArchiveOrStream(fs.Arg(0), "list")
+	if err := o.keys.load(); err != nil {
+		return err
+	}
+	r, err := openArchiveOrStream(fs.Arg(0), "list", &o.keys, stderr)
 	if err != nil {
 		return err
 	}

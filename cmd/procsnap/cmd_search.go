@@ -60,6 +60,7 @@ type searchOpts struct {
 	context     int
 	max         int
 	maxMatchLen int
+	keys        archiveKeys
 }
 
 func searchFlags(o *searchOpts, stdout io.Writer) *pflag.FlagSet {
@@ -77,6 +78,7 @@ func searchFlags(o *searchOpts, stdout io.Writer) *pflag.FlagSet {
 	fs.IntVar(&o.context, "context", 16, "bytes shown on each side of a match (0-4096)")
 	fs.IntVar(&o.max, "max", 0, "stop after `N` matches (0: no limit)")
 	fs.IntVar(&o.maxMatchLen, "max-match-len", search.DefaultMaxMatchLen, "longest --regex match, longest --strings text, in bytes")
+	o.keys.flag(fs)
 	return fs
 }
 
@@ -85,6 +87,9 @@ func runSearch(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs := searchFlags(&o, stdout)
 	if err := parseFlags(fs, args, 1); err != nil {
 		return err
+	}
+	if err := o.keys.load(); err != nil {
+		return &codeError{code: exitUsage, err: err}
 	}
 	q, err := o.query(fs)
 	if err != nil {
@@ -98,7 +103,7 @@ func runSearch(ctx context.Context, args []string, stdout, stderr io.Writer) err
 
 // searchArchive searches one archive and gives search's exit.
 func searchArchive(ctx context.Context, path string, o searchOpts, q *search.Query, stdout, stderr io.Writer) error {
-	r, err := openArchive(path)
+	r, err := openArchive(path, &o.keys)
 	if err != nil {
 		return &codeError{code: 2, err: err}
 	}

@@ -1,18 +1,21 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/procsnap/procsnap/format"
 	"github.com/spf13/pflag"
+	"golang.org/x/crypto/ssh"
 )
 
-const verifyUsage = `Usage: procsnap verify [--json] ARCHIVE
+const verifyUsage = `Usage: procsnap verify [--json] [--identity KEY] [--pubkey KEY] ARCHIVE
        procsnap capture -o - PID | procsnap verify [--json] -
        procsnap verify [--json] SET-DIR|SET.tar|-
 
@@ -29,21 +32,69 @@ of -o -, as a file or on standard input) is verified whole: every archive (a
 tar's as it streams), every file against SHA256SUMS, and the manifest against
 both; a set where a selected process was not captured whole is INCOMPLETE.
 
+An archive encrypted with age (capture --recipient) is verified with
+--identity KEY in one forward pass: age authenticates every chunk as it is
+decrypted, and verify shows the SHA-256 of the file as stored and of the
+archive inside it. --pubkey KEY also checks the archive's signature
+(ARCHIVE.sig, or --signature FILE; capture --sign wrote it): made by KEY,
+over a statement that names this archive's SHA-256 (or, for the decrypted
+copy of an encrypted archive, its plaintext's); it says who signed what, and
+a signature that fails is a problem (exit 1).
+
 With --json: {"ok", "complete", "incomplete_reason", "recovered_reason",
 "digest_checked", "regions_checked", "problems": [{"region", "start", "end",
-"perms", "path", "offset", "problem"}]}; when the archive cannot be opened,
-{"error": {"message", "kind"}, "exit": N}.
+"perms", "path", "offset", "problem"}], "sha256" and "encrypted" (an
+encrypted archive), "signature" (with --pubkey)}; when the archive cannot be
+opened, {"error": {"message", "kind"}, "exit": N}.
 
-Exit codes: 0 intact and complete, 1 damaged or incomplete (also: not a
-procsnap archive), 2 usage, a file that cannot be read, or interrupted.
+Exit codes: 0 intact and complete (and, with --pubkey, a good signature), 1
+damaged or incomplete (also: not a procsnap archive, a signature that fails),
+2 usage, a file that cannot be read (also: an encrypted archive without a
+matching --identity), or interrupted.
 `
 
-type verifyOpts struct{ json bool }
+type verifyOpts struct {
+	json              bool
+	keys              archiveKeys
+	pubkey, signature string
+	pub               ssh.PublicKey
+}
 
 func verifyFlags(o *verifyOpts, stdout io.Writer) *pflag.FlagSet {
 	fs := newFlagSet("verify", verifyUsage, stdout)
 	fs.BoolVar(&o.json, "json", false, "JSON output")
+	o.keys.flag(fs)
+	fs.StringVar(&o.pubkey, "pubkey", "", "also check the archive's signature: the signer's ssh public `KEY`, a line (ssh-ed25519 AAAA...) or a file holding one")
+	fs.StringVar(&o.signature, "signature", "", "the signature `FILE` --pubkey checks (default ARCHIVE.sig)")
 	return fs
+}
+
+// sigPath is the signature file of the archive name.
+func (o verifyOpts) sigPath(name string) string {
+	if o.signature != "" {
+		return o.signature
+	}
+	return name + ".sig"
+}
+
+// load reads the keys the flags name.
+func (o *verifyOpts) load(archive string) error {
+	if err := o.keys.load(); err != nil {
+		return &codeError{code: exitUsage, err: err}
+	}
+	switch {
+	case o.signature != "" && o.pubkey == "":
+		return usagef("--signature needs --pubkey, the key to check it with")
+	case o.pubkey == "":
+		return nil
+	case archive == "-" && o.signature == "":
+		return usagef("--pubkey with the archive on standard input: give its signature file with --signature FILE")
+	}
+	var err error
+	if o.pub, err = loadPubkey(o.pubkey); err != nil {
+		return &codeError{code: exitUsage, err: err}
+	}
+	return nil
 }
 
 func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -52,17 +103,50 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := parseFlags(fs, args, 1); err != nil {
 		return err
 	}
-	stdin := stdinReader()
+	if err := o.load(fs.Arg(0)); err != nil {
+		return err
+	}
+	if fs.Arg(0) == "-" {
+		if err := refuseTerminalStdin("verify"); err != nil {
+			return err
+		}
+	}
+	stdin := stdinPeeker(fs.Arg(0))
 	if dir, sr, c := setInput(fs.Arg(0), stdin); dir || sr != nil {
 		if c != nil {
 			defer c.Close()
 		}
+		if o.pub != nil {
+			return usagef("--pubkey checks the signature of one archive: a capture set has none (its SHA256SUMS and manifest are checked)")
+		}
 		return verifySet(ctx, fs.Arg(0), sr, o, stdout)
 	}
-	if fs.Arg(0) == "-" && stdinKind() != "a regular file" {
-		return verifyStdinStream(ctx, o, stdin, stdout)
+	switch {
+	case fs.Arg(0) != "-" && sealedFile(fs.Arg(0)):
+		return verifySealedFile(ctx, o, fs.Arg(0), stdout)
+	case fs.Arg(0) != "-":
+		return verifyFile(ctx, o, fs.Arg(0), stdout)
 	}
-	r, err := openArchive(fs.Arg(0))
+	if head, _ := stdin.Peek(len(ageMagic)); isAge(head) || stdinKind() != "a regular file" {
+		return verifyStreamed(ctx, o, stdin, "-", stdout)
+	}
+	return verifyFile(ctx, o, "-", stdout)
+}
+
+// stdinPeeker reads standard input for verify. A regular file is read
+// through its own view from the current offset, so that peeking at it
+// leaves the offset where openStdin expects it.
+func stdinPeeker(name string) *bufio.Reader {
+	if name == "-" && stdinKind() == "a regular file" {
+		off, _ := os.Stdin.Seek(0, io.SeekCurrent)
+		return bufio.NewReaderSize(io.NewSectionReader(os.Stdin, off, 1<<62), 1<<20)
+	}
+	return bufio.NewReaderSize(os.Stdin, 1<<20)
+}
+
+// verifyFile verifies an archive file through its index.
+func verifyFile(ctx context.Context, o verifyOpts, name string, stdout io.Writer) error {
+	r, err := openArchive(name, &o.keys)
 	if err != nil {
 		return verifyOpenError(err)
 	}
@@ -72,54 +156,35 @@ func runVerify(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return &codeError{code: exitUsage, err: err}
 	}
 	out := newVerifyReport(res, r.Recovered(), incompleteReason(r), r.Region)
-	return reportVerify(stdout, fs.Arg(0), o, out)
+	if o.pub != nil {
+		d := archiveDigests{}
+		if d.sha256, d.bytes, err = fileDigest(name); err != nil {
+			return &codeError{code: exitUsage, err: fmt.Errorf("read %s for its SHA-256: %w", name, err)}
+		}
+		out.addSignature(checkSignature(o.sigPath(name), o.pub, d))
+	}
+	return reportVerify(stdout, name, o, out)
 }
 
-// verifyStdinStream verifies the archive piped into standard input, in one
-// forward pass (format.VerifyStream): nothing is written anywhere.
-func verifyStdinStream(ctx context.Context, o verifyOpts, stdin io.Reader, stdout io.Writer) error {
-	if err := refuseTerminalStdin("verify"); err != nil {
-		return err
-	}
-	type outcome struct {
-		res *format.StreamResult
-		err error
-	}
-	done := make(chan outcome, 1)
-	go func() { // a read from a stalled pipe does not see ctx: do not wait for it
-		res, err := format.VerifyStream(ctx, stdin)
-		done <- outcome{res, err}
-	}()
-	var res *format.StreamResult
-	var err error
-	select {
-	case o := <-done:
-		res, err = o.res, o.err
-	case <-ctx.Done():
-	}
-	if ctx.Err() != nil {
-		return &codeError{code: exitUsage, err: fmt.Errorf("verification interrupted (%v): nothing is known about the archive", context.Cause(ctx))}
-	}
+// verifySealedFile verifies an encrypted archive file in one forward pass.
+func verifySealedFile(ctx context.Context, o verifyOpts, name string, stdout io.Writer) error {
+	f, err := os.Open(name)
 	if err != nil {
-		return verifyOpenError(fmt.Errorf("verify standard input: %w", err))
+		return verifyOpenError(fmt.Errorf("open archive: %w", err))
 	}
-	why := ""
-	if !res.Complete {
-		why = incompleteWhy(res.Inconsistent, res.End, res.Trailer, res.Unfooted, res.Damaged)
-	}
-	return reportVerify(stdout, "-", o, newVerifyReport(res.VerifyResult, res.Recovered, why, func(i int) *format.Region {
-		if d := res.Region(i); d != nil {
-			return &format.Region{Desc: *d}
-		}
-		return nil
-	}))
+	defer f.Close()
+	return verifyStreamed(ctx, o, bufio.NewReaderSize(f, 1<<20), name, stdout)
 }
 
 // verifyOpenError: an archive damaged beyond opening (or none at all) is
 // exit 1, anything else (usage, I/O) exit 2.
 func verifyOpenError(err error) error {
 	var ce *format.CorruptError
-	if errors.As(err, &ce) {
+	var ke *kindError
+	if errors.As(err, &ke) && ke.kind == kindKey {
+		return &codeError{code: exitUsage, err: err}
+	}
+	if errors.As(err, &ce) || errors.As(err, &ke) && ke.kind == kindCorrupt {
 		return &codeError{code: exitFailure, err: err}
 	}
 	return &codeError{code: exitUsage, err: err}
@@ -133,6 +198,7 @@ func reportVerify(stdout io.Writer, name string, o verifyOpts, out *verifyReport
 	} else {
 		var b bytes.Buffer
 		printVerify(&b, name, out)
+		printSealed(&b, out)
 		_, err = stdout.Write(b.Bytes())
 	}
 	if err != nil {
@@ -169,6 +235,11 @@ type verifyReport struct {
 	DigestChecked  bool            `json:"digest_checked"`
 	RegionsChecked int             `json:"regions_checked"`
 	Problems       []verifyProblem `json:"problems"`
+	// Sealed evidence: the SHA-256 of the archive read (when known; of the
+	// archive inside an encrypted one), the encrypted file, the signature.
+	SHA256    string           `json:"sha256,omitempty"`
+	Encrypted *encryptedReport `json:"encrypted,omitempty"`
+	Signature *signatureCheck  `json:"signature,omitempty"`
 }
 
 // verifyProblem is one problem; Region is null for damage outside any
@@ -226,6 +297,10 @@ func printVerify(w io.Writer, path string, v *verifyReport) {
 		fmt.Fprintf(w, "What it holds can be read (list, extract, diff); pages the capture did not reach are marked not captured.\n")
 		return
 	}
+	if c := v.Signature; c != nil && !c.OK && len(v.Problems) == 1 && v.Complete {
+		fmt.Fprintf(w, "Every hash in the archive matches; its signature does not vouch for it.\n")
+		return
+	}
 	fmt.Fprintf(w, "Intact regions can still be read (list, extract, diff); damaged pages cannot be trusted.\n")
 }
 
@@ -239,8 +314,11 @@ func printVerifyProblems(w io.Writer, v *verifyReport) {
 		if p.Offset > 0 { // 0 is the signature, never a record: unknown
 			at = append(at, fmt.Sprintf("archive offset %d", p.Offset))
 		}
-		where := strings.Join(at, ", ")
-		fmt.Fprintf(w, "  %s: %s\n", where, clean(stripCorruptPrefix(p.Problem, p.Offset)))
+		if len(at) == 0 {
+			fmt.Fprintf(w, "  %s\n", clean(p.Problem))
+			continue
+		}
+		fmt.Fprintf(w, "  %s: %s\n", strings.Join(at, ", "), clean(stripCorruptPrefix(p.Problem, p.Offset)))
 	}
 }
 

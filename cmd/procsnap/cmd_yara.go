@@ -39,6 +39,7 @@ type yaraOpts struct {
 	region      int
 	regionGiven bool
 	path        string
+	keys        archiveKeys
 }
 
 func yaraFlags(o *yaraOpts, stdout io.Writer) *pflag.FlagSet {
@@ -46,6 +47,7 @@ func yaraFlags(o *yaraOpts, stdout io.Writer) *pflag.FlagSet {
 	fs.BoolVar(&o.json, "json", false, "JSON output")
 	fs.IntVar(&o.region, "region", 0, "scan only the region with index `N` (one ARCHIVE only)")
 	fs.StringVar(&o.path, "path", "", "scan only regions whose path contains `TEXT`")
+	o.keys.flag(fs)
 	return fs
 }
 
@@ -64,6 +66,9 @@ func runYara(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return usagef("--region takes one ARCHIVE (region numbers differ between archives; use --path)")
 	}
 	o.regionGiven = fs.Changed("region")
+	if err := o.keys.load(); err != nil {
+		return &codeError{code: exitUsage, err: err}
+	}
 	rules, err := yarascan.Load(ctx, fs.Arg(0))
 	if err != nil {
 		return yaraLoadError(ctx, err)
@@ -133,7 +138,7 @@ func openYaraSet(names []string, o yaraOpts, stderr io.Writer) (*yaraSet, error)
 	set := &yaraSet{}
 	for _, name := range names {
 		a := &yaraArchive{name: name}
-		a.r, a.err = openArchive(name)
+		a.r, a.err = openArchive(name, &o.keys)
 		if a.err != nil {
 			fmt.Fprintf(stderr, "procsnap yara: %s: %v\n", name, a.err)
 			set.failed = append(set.failed, a)

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -57,10 +58,14 @@ func parseRange(s string) (uint64, uint64, error) {
 
 // openArchive opens an archive for an offline verb that needs random
 // access to it. "-" is standard input, which must then be a regular file
-// (procsnap VERB - < x.psnap); a pipe is refused, saying what to do.
-func openArchive(path string) (*format.Reader, error) {
+// (procsnap VERB - < x.psnap); a pipe is refused, saying what to do. An
+// encrypted archive is decrypted with keys (seal_open.go).
+func openArchive(path string, keys *archiveKeys) (*format.Reader, error) {
 	if path == "-" {
-		return openStdin()
+		return openStdin(keys)
+	}
+	if sealedFile(path) {
+		return openSealedFile(path, keys)
 	}
 	r, err := format.Open(path)
 	if err != nil {
@@ -69,16 +74,44 @@ func openArchive(path string) (*format.Reader, error) {
 	return r, nil
 }
 
+// openSealedFile opens the encrypted archive at path with random access.
+func openSealedFile(path string, keys *archiveKeys) (*format.Reader, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("open archive: %w", err)
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("open archive: %w", err)
+	}
+	r, err := openSealed(f, st.Size(), path, keys, f)
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return r, nil
+}
+
 // openArchiveOrStream opens an archive for a verb that needs only what a
-// forward pass keeps (info, list): "-" may also be a pipe.
-func openArchiveOrStream(path, verb string) (*format.Reader, error) {
+// forward pass keeps (info, list): "-" may also be a pipe, and an
+// encrypted archive that was cut short is decrypted as a stream.
+func openArchiveOrStream(path, verb string, keys *archiveKeys, stderr io.Writer) (*format.Reader, error) {
 	if path != "-" || stdinKind() == "a regular file" {
-		return openArchive(path)
+		r, err := openArchive(path, keys)
+		if errors.Is(err, errCutShort) {
+			return readCutSealed(path, keys, verb, stderr)
+		}
+		return r, err
 	}
 	if err := refuseTerminalStdin(verb); err != nil {
 		return nil, err
 	}
-	r, err := format.ReadStream(stdinReader())
+	br := stdinReader()
+	if head, _ := br.Peek(len(ageMagic)); isAge(head) {
+		return readSealedStream(br, "standard input", keys, verb, stderr)
+	}
+	r, err := format.ReadStream(br)
 	if err != nil {
 		return nil, fmt.Errorf("read archive from standard input: %w", err)
 	}
@@ -98,6 +131,37 @@ func stdinReader() *bufio.Reader {
 	return stdinBuf.r
 }
 
+// readCutSealed reads an encrypted archive file whose end is missing as
+// a stream: everything before the cut.
+func readCutSealed(path string, keys *archiveKeys, verb string, stderr io.Writer) (*format.Reader, error) {
+	var src io.Reader = os.Stdin
+	if path != "-" {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, fmt.Errorf("open archive: %w", err)
+		}
+		defer f.Close()
+		src = f
+	}
+	return readSealedStream(src, path, keys, verb, stderr)
+}
+
+// readSealedStream reads an encrypted archive from src in one forward pass.
+func readSealedStream(src io.Reader, name string, keys *archiveKeys, verb string, stderr io.Writer) (*format.Reader, error) {
+	s, err := decryptStream(src, name, keys)
+	if err != nil {
+		return nil, err
+	}
+	r, err := format.ReadStream(s)
+	if err != nil {
+		return nil, fmt.Errorf("read archive %s (decrypted): %w", name, err)
+	}
+	if p := s.problem(); p != "" {
+		fmt.Fprintf(stderr, "procsnap %s: warning: %s\n", verb, clean(p))
+	}
+	return r, nil
+}
+
 // refuseTerminalStdin refuses to read an archive from a terminal.
 func refuseTerminalStdin(verb string) error {
 	if isTerminal(os.Stdin) {
@@ -108,7 +172,7 @@ func refuseTerminalStdin(verb string) error {
 
 // openStdin reads an archive from standard input when it is a regular
 // file, from its current offset (as cat would).
-func openStdin() (*format.Reader, error) {
+func openStdin(keys *archiveKeys) (*format.Reader, error) {
 	kind := stdinKind()
 	if kind != "a regular file" {
 		return nil, usagef("this needs random access to the archive, and standard input is %s: save the stream to a file first (procsnap capture -o - PID > x.psnap, or ... | cat > x.psnap) and give its path, or redirect it: < x.psnap", kind)
@@ -121,7 +185,12 @@ func openStdin() (*format.Reader, error) {
 	if err != nil || off > st.Size() {
 		off = 0
 	}
-	r, err := format.NewReader(io.NewSectionReader(os.Stdin, off, st.Size()-off), st.Size()-off)
+	sec := io.NewSectionReader(os.Stdin, off, st.Size()-off)
+	head := make([]byte, len(ageMagic))
+	if n, _ := sec.ReadAt(head, 0); isAge(head[:n]) {
+		return openSealed(sec, sec.Size(), "standard input", keys, nil)
+	}
+	r, err := format.NewReader(sec, sec.Size())
 	if err != nil {
 		return nil, fmt.Errorf("open archive: standard input: %w", err)
 	}

@@ -120,6 +120,7 @@ func faultCaptureArgs(path, buffer string, pid int) []string {
 func faultCompleteCapture(t *testing.T, tools faultTools, tg *faultTarget, dir, buffer string) (time.Duration, int64) {
 	path := filepath.Join(dir, "complete.psnap")
 	defer os.Remove(path)
+	defer os.Remove(path + ".sha256") // the sidecar of a closed archive
 	r := faultRunProcsnap(t, tools, dir, faultHang, faultCaptureArgs(path, buffer, tg.pid)...)
 	tg.requireRunning(t, "a complete capture")
 	if r.code != 0 {
@@ -219,6 +220,7 @@ func faultMustRun(t *testing.T, p *faultProc, before string) {
 func faultSignalPoint(t *testing.T, tools faultTools, tg *faultTarget, dir string, sig syscall.Signal, buffer string, wait func(p *faultProc, path string)) string {
 	path := filepath.Join(dir, "signal.psnap")
 	defer os.Remove(path)
+	defer os.Remove(path + ".sha256") // the sidecar of a closed archive
 	p := faultStartProcsnap(t, tools, dir, nil, faultCaptureArgs(path, buffer, tg.pid)...)
 	wait(p, path)
 	_ = p.cmd.Process.Signal(sig) // fails when procsnap already exited: fine

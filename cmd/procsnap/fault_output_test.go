@@ -184,8 +184,8 @@ func faultForce(t *testing.T, tools faultTools, steady func(*testing.T) *faultTa
 		if r.code != 0 || !a.complete || a.mode != 0o600 {
 			t.Errorf("--force capture: %s; archive %s mode %v, want complete and 0600", r, a, a.mode)
 		}
-		if l := faultBeside(path); len(l) > 0 {
-			t.Errorf("a --force capture left %v", l)
+		if l := faultBeside(path); len(l) != 1 || l[0] != filepath.Base(path)+".sha256" {
+			t.Errorf("a --force capture left %v, want only its sidecar %s.sha256", l, filepath.Base(path))
 		}
 	})
 	t.Run("killed", func(t *testing.T) { faultForceKilled(t, tools, steady(t), dir) })

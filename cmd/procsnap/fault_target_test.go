@@ -40,6 +40,7 @@ func faultTargetKilled(t *testing.T, tools faultTools, dir string, timing func(*
 			tg := startFaultTarget(t, tools, "steady", 4, faultHeapMiB)
 			path := filepath.Join(dir, "target-killed.psnap")
 			defer os.Remove(path)
+			defer os.Remove(path + ".sha256") // the sidecar of a closed archive
 			p := faultStartProcsnap(t, tools, dir, nil, faultCaptureArgs(path, pt.buffer, tg.pid)...)
 			time.Sleep(delay)
 			tg.kill()
@@ -92,6 +93,7 @@ func faultBusyTarget(t *testing.T, tools faultTools, dir, mode string) {
 		t.Run(fmt.Sprintf("%02d-buffer-%s", i, faultBufName(buffer)), func(t *testing.T) {
 			path := filepath.Join(dir, mode+".psnap")
 			defer os.Remove(path)
+			defer os.Remove(path + ".sha256") // the sidecar of a closed archive
 			r := faultRunProcsnap(t, tools, dir, faultHang, faultCaptureArgs(path, buffer, tg.pid)...)
 			if r.hung {
 				t.Fatalf("procsnap hung on a %s target: %s", mode, r)

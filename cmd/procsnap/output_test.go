@@ -95,7 +95,7 @@ func outVerbs(t *testing.T) []outVerb {
 	buildC(t, "capture/threads.c", bin)
 	pid := strconv.Itoa(captStart(t, captTools{threads: bin}, 2, 0).pid)
 	return append(verbs, outVerb{"capture", func(out string) []string {
-		return []string{"capture", "--no-progress", "-q", "-o", out, pid}
+		return []string{"capture", "--no-progress", "-q", "--no-sidecar", "-o", out, pid} // the sidecar's rules: TestSidecar
 	}, outVerifies})
 }
 

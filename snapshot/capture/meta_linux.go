@@ -21,7 +21,8 @@ const userHZ = 100
 // gatherMeta reads, before the freeze, what the metadata records about the
 // target and the host. Nothing here needs the target stopped.
 func gatherMeta(pfs procfs.FS, pid int, st procfs.Status, opts Options) *format.Meta {
-	m := &format.Meta{ToolVersion: opts.ToolVersion, PID: pid, PPID: st.PPid, State: string(st.State), Note: opts.Note, Extra: map[string]string{}}
+	m := &format.Meta{ToolVersion: opts.ToolVersion, PID: pid, PPID: st.PPid, State: string(st.State), Note: opts.Note,
+		Case: opts.Case, EvidenceID: opts.EvidenceID, Examiner: opts.Examiner, Extra: map[string]string{}}
 	for i := range 4 {
 		m.UIDs[i], m.GIDs[i] = int(st.Uid[i]), int(st.Gid[i])
 	}

@@ -50,6 +50,9 @@ type Options struct {
 	// compressed and written while frozen. 0 = half of MemAvailable.
 	BufferSize    int64
 	Note          string // examiner's note, stored in the metadata
+	Case          string // case name or number, stored in the metadata
+	EvidenceID    string // evidence item identifier, stored in the metadata
+	Examiner      string // who captured, stored in the metadata
 	ToolVersion   string // procsnap version, stored in the metadata
 	FreezeTimeout time.Duration
 	Progress      func(Progress) // called from the capturing goroutine; may be nil
@@ -96,6 +99,10 @@ type Result struct {
 	SHA256           [32]byte // of every byte written, as sha256sum prints it
 	Complete         bool
 	Reason           string // why incomplete
+	// Meta is the metadata the archive holds (nil before it was written),
+	// and Finished the end record's time.
+	Meta     *format.Meta
+	Finished time.Time
 }
 
 // IncompleteError is returned with a Result when an archive was written

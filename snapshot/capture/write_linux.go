@@ -238,6 +238,7 @@ func (s *session) result() {
 	r.CapturedBytes, r.UnreadableBytes, r.NotCapturedBytes = t.DataBytes+t.ZeroBytes, t.UnreadableBytes, t.NotCapturedBytes
 	r.ArchiveBytes, r.SHA256 = s.aw.Size(), s.aw.Digest()
 	r.Complete, r.Reason = t.Complete, t.Reason
+	r.Meta, r.Finished = s.meta, t.Finished
 	s.opts.progress(PhaseDone, r.ArchiveBytes, r.ArchiveBytes)
 }
 
