@@ -125,6 +125,14 @@ func TestCaptureSetTree(t *testing.T) {
 	if err != nil || !strings.Contains(string(out), fmt.Sprintf("%d:tree  ", child)) {
 		t.Errorf("search of the set for PID %d's secret: %v, output does not name PID %d:\n%s", child, err, child, out)
 	}
+	if _, err := exec.LookPath("yara"); err == nil {
+		rules := filepath.Join(t.TempDir(), "secret.yar")
+		os.WriteFile(rules, []byte(fmt.Sprintf("rule child { strings: $a = %q condition: $a }\n", st.secret(child))), 0o600)
+		out, err := exec.Command(procsnapBinary(t), "yara", rules, dir).Output()
+		if err != nil || !strings.Contains(string(out), fmt.Sprintf("pid %d tree", child)) {
+			t.Errorf("yara over the set for PID %d's secret: %v, output does not name PID %d:\n%s", child, err, child, out)
+		}
+	}
 	info, err := exec.Command(procsnapBinary(t), "info", dir).Output()
 	for _, pid := range st.pids {
 		if err != nil || !strings.Contains(string(info), fmt.Sprintf("%d-tree.psnap", pid)) {

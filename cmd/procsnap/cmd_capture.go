@@ -88,6 +88,7 @@ func captureFlags(o *captureOpts, stdout io.Writer) *pflag.FlagSet {
 	fs.IntSliceVar(&o.trees, "tree", nil, "select this process and all its descendants (repeatable)")
 	fs.StringArrayVar(&o.users, "user", nil, "select the processes whose real user is USER, a name or a uid (repeatable)")
 	fs.BoolVar(&o.all, "all", false, "select every process with memory (not kernel threads, not procsnap)")
+	fs.StringVar(&o.buffer, "memory-limit", "", "the same as --buffer: the memory capture may hold (with a set: for all its processes)")
 	fs.BoolVar(&o.together, "together", false, "capture the selected processes at one instant: freeze them all, then read, then thaw them all (with -o DIR)")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "list what would be captured (PID, user, readable size, command) and exit")
 	fs.BoolVar(&o.includeUnreadable, "include-unreadable", false, "also read regions without r permission, through /proc/PID/mem")

@@ -136,7 +136,7 @@ type yaraSet struct {
 // nothing in any archive is an error.
 func openYaraSet(names []string, o yaraOpts, stderr io.Writer) (*yaraSet, error) {
 	set := &yaraSet{}
-	for _, name := range names {
+	for _, name := range expandSetDirs(names, stderr) {
 		a := &yaraArchive{name: name}
 		a.r, a.err = openArchive(name, &o.keys)
 		if a.err != nil {
@@ -242,4 +242,25 @@ func summary(set *yaraSet, res yarascan.Result) string {
 	}
 	return fmt.Sprintf("scanned %s (%d bytes) in %d run(s) of data of %d archive(s): %d hit(s)",
 		human(bytes), bytes, runs, len(set.archives), res.Hits)
+}
+
+// expandSetDirs replaces each capture set directory among names by its
+// archives (capture -o DIR), so that yara scans every process of the set
+// and names the process of each hit.
+func expandSetDirs(names []string, stderr io.Writer) []string {
+	var out []string
+	for _, n := range names {
+		if !isDir(n) {
+			out = append(out, n)
+			continue
+		}
+		archives, err := setArchives(n)
+		if err != nil {
+			fmt.Fprintf(stderr, "procsnap yara: %v\n", err)
+			out = append(out, n) // reported again, as an archive that cannot be opened
+			continue
+		}
+		out = append(out, archives...)
+	}
+	return out
 }

@@ -119,15 +119,20 @@ func openArchiveOrStream(path, verb string, keys *archiveKeys, stderr io.Writer)
 }
 
 var stdinBuf struct {
-	once sync.Once
-	r    *bufio.Reader
+	mu sync.Mutex
+	f  *os.File // the standard input r reads
+	r  *bufio.Reader
 }
 
 // stdinReader is the one buffered reader of standard input when it is a
 // pipe: a verb may peek at its first bytes (a tar set, or an archive) and
 // then read it from the start.
 func stdinReader() *bufio.Reader {
-	stdinBuf.once.Do(func() { stdinBuf.r = bufio.NewReaderSize(os.Stdin, 1<<20) })
+	stdinBuf.mu.Lock()
+	defer stdinBuf.mu.Unlock()
+	if stdinBuf.f != os.Stdin { // a new standard input (the tests swap it)
+		stdinBuf.f, stdinBuf.r = os.Stdin, bufio.NewReaderSize(os.Stdin, 1<<20)
+	}
 	return stdinBuf.r
 }
 

@@ -143,7 +143,7 @@ func (s *session) release() {
 // anything is written: a target that cannot be read leaves no archive.
 func (s *session) prepare(st procfs.Status) error {
 	_, maps, err := s.pfs.Maps(s.pid)
-	if (err != nil || len(maps) == 0) && s.exiting() {
+	if err != nil && s.exiting() || err == nil && len(maps) == 0 && s.exitingNoMaps() {
 		return fmt.Errorf("PID %d exited before the capture began: nothing was captured", s.pid)
 	}
 	if err != nil {
@@ -170,11 +170,18 @@ func (s *session) prepare(st procfs.Status) error {
 	return nil
 }
 
-// exiting reports whether the target is gone or dying (a zombie has no
-// memory mappings left).
+// exiting reports whether the target is gone or a zombie.
 func (s *session) exiting() bool {
-	st, err := s.pfs.Status(s.pid)
+	st, err := s.pfs.Stat(s.pid)
 	return err != nil || st.State == 'Z' || st.State == 'X'
+}
+
+// exitingNoMaps: a process without mappings is exiting unless it is a
+// kernel thread (it released its memory on the way out, before it became
+// a zombie).
+func (s *session) exitingNoMaps() bool {
+	st, err := s.pfs.Stat(s.pid)
+	return err != nil || !st.KernelThread()
 }
 
 // precopyReserve is how much of the page store is faulted in before a
