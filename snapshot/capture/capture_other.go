@@ -14,3 +14,13 @@ import (
 func Run(ctx context.Context, pid int, w io.Writer, opts Options) (*Result, error) {
 	return nil, fmt.Errorf("capture needs Linux: %w", errors.ErrUnsupported)
 }
+
+// Together needs Linux: elsewhere every outcome is an error wrapping
+// errors.ErrUnsupported.
+func Together(ctx context.Context, targets []Target, opts Options) []Outcome {
+	out := make([]Outcome, len(targets))
+	for i := range out {
+		out[i].Err = fmt.Errorf("capture needs Linux: %w", errors.ErrUnsupported)
+	}
+	return out
+}

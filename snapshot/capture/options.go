@@ -3,6 +3,7 @@ package capture
 import (
 	"errors"
 	"fmt"
+	"io"
 	"time"
 
 	"github.com/procsnap/procsnap/format"
@@ -147,4 +148,16 @@ func (o *Options) progress(phase Phase, done, total int64) {
 	if o.Progress != nil {
 		o.Progress(Progress{Phase: phase, Done: done, Total: total})
 	}
+}
+
+// Target is one process of Together and where its archive goes.
+type Target struct {
+	PID int
+	W   io.Writer
+}
+
+// Outcome is what Run would have returned for one Target.
+type Outcome struct {
+	Result *Result
+	Err    error
 }

@@ -3,20 +3,7 @@ package capture
 import (
 	"context"
 	"fmt"
-	"io"
 )
-
-// Target is one process of Together and where its archive goes.
-type Target struct {
-	PID int
-	W   io.Writer
-}
-
-// Outcome is what Run would have returned for one Target.
-type Outcome struct {
-	Result *Result
-	Err    error
-}
 
 // Together captures several processes at one instant (a server and its
 // workers sharing memory): each is pre-copied in turn while they all run,
