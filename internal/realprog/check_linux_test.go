@@ -57,7 +57,8 @@ func captureAll(t *testing.T, tg target) []string {
 
 // checkArchives checks what needs no live target: every archive verifies
 // and holds the secret where tg keeps it; gdb opens the last one exported
-// as a core; the first two can be diffed. The target may be stopped before
+// as a core and YARA rules find the secret in it; the first two can be
+// diffed. The target may be stopped before
 // (a busy one slows the checks down).
 func checkArchives(t *testing.T, tg target, archives []string) {
 	t.Helper()
@@ -67,6 +68,7 @@ func checkArchives(t *testing.T, tg target, archives []string) {
 	}
 	if len(archives) > 0 {
 		checkCore(t, tg.pid, archives[len(archives)-1])
+		checkYara(t, tg, archives[len(archives)-1])
 	}
 	if len(archives) > 1 {
 		checkDiff(t, archives[0], archives[1])

@@ -6,7 +6,8 @@
 // spinning threads than the machine has cores. Each is given a secret that
 // is random per run, captured at least three times by the procsnap binary
 // built from this tree, and its archives are checked with procsnap's own
-// verbs (verify, search, list, info, diff, export-core) and with gdb. After
+// verbs (verify, search, list, info, diff, export-core, yara), with gdb,
+// and with yara -s on runs extracted from the last archive. After
 // every capture the target must be running, and a server must answer.
 //
 // The target programs are under testdata/realprog. A program that is not
