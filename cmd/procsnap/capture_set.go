@@ -300,7 +300,13 @@ func (cs *captureSet) close() error {
 	cs.man.Finished = time.Now().UTC().Format(time.RFC3339Nano)
 	man, _ := json.MarshalIndent(cs.man, "", "  ") // only marshalable fields
 	err := errors.Join(cs.out.file("SHA256SUMS", []byte(sums.String())), cs.out.file("manifest.json", append(man, '\n')))
-	return errors.Join(err, cs.out.close())
+	if err = errors.Join(err, cs.out.close()); err != nil {
+		return err
+	}
+	if t, ok := cs.out.(*tarSet); ok && !cs.o.quiet {
+		fmt.Fprintln(cs.stderr, t.digest())
+	}
+	return nil
 }
 
 // exit is the set's exit code: 0 when every process was captured whole,

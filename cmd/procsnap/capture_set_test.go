@@ -141,15 +141,16 @@ func TestCaptureSetTree(t *testing.T) {
 	}
 }
 
-// TestCaptureSetTarPipe streams a set as tar through a pipe: tar -t lists
-// every archive, SHA256SUMS and the manifest; tar -x gives files that
-// sha256sum -c accepts; verify - checks the stream as it comes.
+// TestCaptureSetTarPipe streams a set as tar through a pipe: the digest
+// capture prints for "-" is the stream's; tar -t lists every archive,
+// SHA256SUMS and the manifest; tar -x gives files that sha256sum -c
+// accepts; verify - checks the stream as it comes.
 func TestCaptureSetTarPipe(t *testing.T) {
 	st := startSetTree(t, 2)
 	dir := t.TempDir()
 	bin := procsnapBinary(t)
 	tree := strconv.Itoa(st.pids[0])
-	sh := fmt.Sprintf(`set -o pipefail; "%[1]s" capture -q --tree %[2]s -o - | tee set.tar | "%[1]s" verify - && tar -tf set.tar && mkdir x && tar -xf set.tar -C x && cd x && sha256sum -c SHA256SUMS`, bin, tree)
+	sh := fmt.Sprintf(`set -o pipefail; "%[1]s" capture --tree %[2]s -o - 2> capture.log | tee set.tar | "%[1]s" verify - && sed -n 's/  -$/  set.tar/p' capture.log | sha256sum -c && tar -tf set.tar && mkdir x && tar -xf set.tar -C x && cd x && sha256sum -c SHA256SUMS`, bin, tree)
 	cmd := exec.Command("bash", "-c", sh)
 	cmd.Dir = dir
 	out, err := cmd.CombinedOutput()
@@ -161,7 +162,7 @@ func TestCaptureSetTarPipe(t *testing.T) {
 			t.Errorf("%s is not listed and checked:\n%s", name, out)
 		}
 	}
-	for _, f := range []string{"SHA256SUMS\n", "manifest.json\n", "-: OK: a capture set of 3 archives"} {
+	for _, f := range []string{"SHA256SUMS\n", "manifest.json\n", "-: OK: a capture set of 3 archives", "set.tar: OK\n"} {
 		if !strings.Contains(string(out), f) {
 			t.Errorf("output does not say %q:\n%s", f, out)
 		}

@@ -42,7 +42,8 @@ are. --dry-run lists the selection.
 
 One process gives one archive. Several give a set: -o DIR (one PID-COMM.psnap
 per process, SHA256SUMS for sha256sum -c, manifest.json with each process's
-outcome) or -o - (the same files as a tar stream, nothing on disk). Each
+outcome) or -o - (the same files as a tar stream, nothing on disk, its
+SHA-256 printed at the end). Each
 process is frozen only while it is copied; one that exits, refuses or is
 traced is recorded and the run goes on. procsnap verify checks a set whole.
 

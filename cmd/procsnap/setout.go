@@ -112,6 +112,7 @@ func (d *dirSet) close() error { return nil }
 // tarSet writes a set as a tar stream.
 type tarSet struct {
 	tw       *tar.Writer
+	stream   *hashCount // the tar stream, hashed as it goes out
 	partSize int
 	buf      bytes.Buffer
 	name     string
@@ -120,7 +121,8 @@ type tarSet struct {
 }
 
 func newTarSet(w io.Writer, partSize int) *tarSet {
-	return &tarSet{tw: tar.NewWriter(w), partSize: partSize, now: time.Now()}
+	stream := newHashCount(w)
+	return &tarSet{tw: tar.NewWriter(stream), stream: stream, partSize: partSize, now: time.Now()}
 }
 
 func (t *tarSet) archive(name string) (io.Writer, error) {
@@ -175,6 +177,13 @@ func (t *tarSet) file(name string, data []byte) error {
 }
 
 func (t *tarSet) close() error { return t.tw.Close() }
+
+// digest is the SHA-256 of the whole tar stream, as sha256sum prints it
+// for standard input: what the examiner compares with the file that
+// arrived.
+func (t *tarSet) digest() string {
+	return hex.EncodeToString(t.stream.h.Sum(nil)) + "  -"
+}
 
 // hashCount passes bytes on, hashing and counting them.
 type hashCount struct {

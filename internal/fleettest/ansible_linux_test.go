@@ -3,10 +3,12 @@ package fleettest
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -14,13 +16,14 @@ import (
 )
 
 // TestAnsiblePlaybook runs docs/fleet/ansible/procsnap-capture.yml with
-// ansible-playbook against the test's sshd, through an inventory of four
+// ansible-playbook against the test's sshd, through an inventory of five
 // "hosts" that are all 127.0.0.1:PORT as root with the throwaway key:
 //
 //   - alpha and bravo each capture a target the test started (their own),
 //     alpha by a PID in a list, bravo by a PID in a string or, when this
 //     procsnap has --name, by a name only bravo's target's command line
 //     holds;
+//   - echo selects two targets of its own: a set, kept as a tar;
 //   - charlie selects a process that has exited: procsnap refuses;
 //   - delta has no selection at all.
 //
@@ -28,8 +31,9 @@ import (
 // running every host to its end: alpha and bravo succeed, each archive is
 // in evidence/HOST/ of the directory ansible-playbook ran in, mode 0600
 // (the directories 0700), with a .sha256 file that sha256sum -c accepts, and verifies, is its own
-// target's and holds its own target's secret and not the other's; charlie
-// and delta fail, each with a message naming the host and the task, and
+// target's and holds its own target's secret and not the other's; echo's
+// set is a tar with its .sha256 that examineSet accepts; charlie and delta
+// fail, each with a message naming the host and the task, and
 // leave no archive. On the host, the parent of the playbook's temporary
 // directories is empty afterwards (every host's was removed, the failed
 // one's too) and Ansible's default remote temporary directory was never
@@ -42,11 +46,13 @@ func TestAnsiblePlaybook(t *testing.T) {
 	srv := startSSHD(t)
 	procsnap, targetBin := binaries(t)
 	alpha, bravo := startTarget(t, targetBin), startTarget(t, targetBin)
+	echo := []target{startTarget(t, targetBin), startTarget(t, targetBin)}
 	hosts := map[string]string{
 		"alpha":   fmt.Sprintf(`{procsnap_select: ["%d"]}`, alpha.pid),
 		"bravo":   fmt.Sprintf(`{procsnap_select: "%d"}`, bravo.pid), // a string, split
 		"charlie": fmt.Sprintf(`{procsnap_select: ["%d"]}`, gonePID(t)),
 		"delta":   `{}`,
+		"echo":    fmt.Sprintf(`{procsnap_select: %q}`, strings.Join(pids(echo...), " ")), // a set
 	}
 	if hasNameSelector(t, procsnap) {
 		// Only bravo's command line holds its word; the playbook's shell
@@ -76,7 +82,7 @@ func TestAnsiblePlaybook(t *testing.T) {
 	if r.code != 2 {
 		t.Errorf("ansible-playbook exit %d, want 2 (some hosts failed)", r.code)
 	}
-	checkRecap(t, out, map[string]int{"alpha": 0, "bravo": 0, "charlie": 1, "delta": 1})
+	checkRecap(t, out, map[string]int{"alpha": 0, "bravo": 0, "charlie": 1, "delta": 1, "echo": 0})
 	for host, task := range map[string]string{"charlie": "Capture with procsnap", "delta": "Check the variables and that no evidence is overwritten"} {
 		want := fmt.Sprintf("procsnap capture on %s failed at '%s'", host, task)
 		if !bytes.Contains(out, []byte(want)) {
@@ -86,6 +92,7 @@ func TestAnsiblePlaybook(t *testing.T) {
 	evidence := filepath.Join(w.control, "evidence")
 	checkEvidence(t, procsnap, filepath.Join(evidence, "alpha"), alpha, bravo.secret)
 	checkEvidence(t, procsnap, filepath.Join(evidence, "bravo"), bravo, alpha.secret)
+	checkSetEvidence(t, procsnap, filepath.Join(evidence, "echo"), echo...)
 	w.checkNothingLeft(t)
 }
 
@@ -143,7 +150,7 @@ func (w *ansibleWork) checkNothingLeft(t *testing.T) {
 func inventoryYAML(srv *sshServer, hosts map[string]string, w *ansibleWork) string {
 	var b strings.Builder
 	b.WriteString("fleet:\n  hosts:\n")
-	for _, h := range []string{"alpha", "bravo", "charlie", "delta"} {
+	for _, h := range slices.Sorted(maps.Keys(hosts)) {
 		fmt.Fprintf(&b, "    %s: %s\n", h, hosts[h])
 	}
 	var common []string

@@ -25,7 +25,8 @@ cat > "$d/procsnap" && chmod 700 "$d/procsnap" && "$d/procsnap" capture -o - %d`
 // is the target's (info) and holds the target's planted secret (search).
 //
 // installed: procsnap is already on the host (`ssh HOST procsnap capture
-// -o - PID > x.psnap`). pushed: it is not; the binary goes up on the same
+// -o - PID > x.psnap`). set: two PIDs, a set as one tar stream, checked
+// the same way. pushed: it is not; the binary goes up on the same
 // connection and the host keeps nothing (its temporary directory is gone).
 func TestSSHStream(t *testing.T) {
 	t.Parallel()
@@ -39,6 +40,30 @@ func TestSSHStream(t *testing.T) {
 		archive := filepath.Join(t.TempDir(), "x.psnap")
 		cmd := srv.command(procsnap, "capture", "-o", "-", itoa(tg.pid))
 		stream(t, procsnap, cmd, archive, tg)
+	})
+
+	t.Run("set", func(t *testing.T) {
+		// Two processes give a set: one tar stream, its digest printed
+		// for "-" as for one archive.
+		other := startTarget(t, targetBin)
+		set := filepath.Join(t.TempDir(), "set.tar")
+		out, err := os.OpenFile(set, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd := srv.command(append([]string{procsnap, "capture", "-o", "-"}, pids(tg, other)...)...)
+		cmd.Stdout = out
+		r := run(t, cmd)
+		if err := out.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if r.code != 0 {
+			t.Fatalf("%s: exit %d\n%s", strings.Join(cmd.Args, " "), r.code, r.stderr)
+		}
+		if printed, got := printedDigest(t, r.stderr, "-"), fileDigest(t, set); printed != got {
+			t.Errorf("the host printed SHA-256 %s, the set that arrived has %s", printed, got)
+		}
+		examineSet(t, procsnap, set, tg, other)
 	})
 
 	t.Run("pushed", func(t *testing.T) {
