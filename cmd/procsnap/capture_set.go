@@ -77,7 +77,7 @@ type captureSet struct {
 }
 
 func runCaptureSet(ctx context.Context, sel *procSelector, procs []proc, o captureOpts, opts capture.Options, stdout, stderr io.Writer) error {
-	if o.together && o.output == "-" {
+	if o.together && (o.output == "-" || tarOutput(o.output)) {
 		return usagef("--together writes every archive at once: give -o DIR (a tar stream holds one archive after the other)")
 	}
 	out, err := openSetOutput(o, stdout, opts.BufferSize)
@@ -150,13 +150,17 @@ func (cs *captureSet) together(ctx context.Context, procs []proc) error {
 	return nil
 }
 
-// openSetOutput opens -o DIR (default procsnap-set-UTCTIME) or -o -.
+// openSetOutput opens -o DIR (default procsnap-set-UTCTIME), -o FILE.tar
+// or -o -.
 func openSetOutput(o captureOpts, stdout io.Writer, budget int64) (setOutput, error) {
 	if o.output == "-" {
 		if isTerminal(stdout) {
 			return nil, usagef("refusing to write a tar stream to a terminal: redirect or pipe stdout, or use -o DIR")
 		}
 		return newTarSet(stdout, setPartSize(budget)), nil
+	}
+	if tarOutput(o.output) {
+		return openTarFile(o, stdout, setPartSize(budget))
 	}
 	dir := o.output
 	if dir == "" {
@@ -304,7 +308,13 @@ func (cs *captureSet) close() error {
 		return err
 	}
 	if t, ok := cs.out.(*tarSet); ok && !cs.o.quiet {
-		fmt.Fprintln(cs.stderr, t.digest())
+		fmt.Fprintln(cs.stderr, t.digest("-"))
+	}
+	if t, ok := cs.out.(*tarFile); ok && !cs.o.quiet {
+		for _, n := range t.notes {
+			fmt.Fprintln(cs.stderr, n)
+		}
+		fmt.Fprintln(cs.stderr, t.digest(t.out.name))
 	}
 	return nil
 }

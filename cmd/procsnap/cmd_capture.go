@@ -42,8 +42,8 @@ are. --dry-run lists the selection.
 
 One process gives one archive. Several give a set: -o DIR (one PID-COMM.psnap
 per process, SHA256SUMS for sha256sum -c, manifest.json with each process's
-outcome) or -o - (the same files as a tar stream, nothing on disk, its
-SHA-256 printed at the end). Each
+outcome), -o FILE.tar (a tar file, even for one process) or -o - (the same
+files as a tar stream, nothing on disk, its SHA-256 printed at the end). Each
 process is frozen only while it is copied; one that exits, refuses or is
 traced is recorded and the run goes on. procsnap verify checks a set whole.
 
@@ -83,7 +83,7 @@ type captureOpts struct {
 
 func captureFlags(o *captureOpts, stdout io.Writer) *pflag.FlagSet {
 	fs := newFlagSet("capture", captureUsage, stdout)
-	fs.StringVarP(&o.output, "output", "o", "", `archive path, "-" for stdout (default procsnap-PID-UTCTIME.psnap)`)
+	fs.StringVarP(&o.output, "output", "o", "", `archive path, "-" for stdout (default procsnap-PID-UTCTIME.psnap); for a set DIR, FILE.tar or -`)
 	fs.BoolVar(&o.force, "force", false, "replace an existing regular file (a device, FIFO or socket is written to as it is)")
 	fs.StringArrayVar(&o.names, "name", nil, "select the processes whose comm or full command line (arguments joined by spaces) matches this regular expression (repeatable)")
 	fs.IntSliceVar(&o.trees, "tree", nil, "select this process and all its descendants (repeatable)")
@@ -120,7 +120,7 @@ func runCapture(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if err != nil {
 		return err
 	}
-	if pid > 0 && !o.dryRun {
+	if pid > 0 && !o.dryRun && !tarOutput(o.output) {
 		return captureOne(ctx, pid, o, opts, stdout, stderr)
 	}
 	procs, err := sel.matches()
@@ -131,7 +131,7 @@ func runCapture(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return sel.noneError()
 	case o.dryRun:
 		return printDryRun(stdout, procs)
-	case len(procs) == 1 && !o.plural(fs.Args()) && !isDir(o.output):
+	case len(procs) == 1 && !o.plural(fs.Args()) && !isDir(o.output) && !tarOutput(o.output):
 		return captureOne(ctx, procs[0].pid, o, opts, stdout, stderr)
 	}
 	if err := o.ev.refuseSet(); err != nil {

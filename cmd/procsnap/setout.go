@@ -20,6 +20,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -178,11 +179,62 @@ func (t *tarSet) file(name string, data []byte) error {
 
 func (t *tarSet) close() error { return t.tw.Close() }
 
-// digest is the SHA-256 of the whole tar stream, as sha256sum prints it
-// for standard input: what the examiner compares with the file that
-// arrived.
-func (t *tarSet) digest() string {
-	return hex.EncodeToString(t.stream.h.Sum(nil)) + "  -"
+// digest is the line sha256sum prints for the whole tar stream written
+// as name: what the examiner compares with the file that arrived.
+func (t *tarSet) digest(name string) string {
+	return hex.EncodeToString(t.stream.h.Sum(nil)) + "  " + name
+}
+
+// tarOutput reports whether -o names a tar file for a set: NAME.tar.
+func tarOutput(name string) bool {
+	return name != "-" && strings.HasSuffix(name, ".tar") && !isDir(name)
+}
+
+// tarFile is a set written as a tar file (-o FILE.tar): the output rules
+// of every verb (output.go), and FILE.tar.sha256 beside it unless
+// --no-sidecar.
+type tarFile struct {
+	*tarSet
+	out     *output
+	force   bool
+	sidecar string   // FILE.tar.sha256, or "" for none
+	notes   []string // what close adds to the summary
+}
+
+func openTarFile(o captureOpts, stdout io.Writer, partSize int) (*tarFile, error) {
+	out, err := openOutput(o.output, o.force, stdout, "a capture set")
+	if err != nil {
+		return nil, err
+	}
+	t := &tarFile{tarSet: newTarSet(out.w, partSize), out: out, force: o.force}
+	if out.regular() && !o.ev.noSidecar {
+		t.sidecar = out.name + ".sha256"
+	}
+	if err := checkSideFile(t.sidecar, o.force); err != nil {
+		out.abort()
+		return nil, err
+	}
+	return t, nil
+}
+
+// close ends the tar stream and puts the file in place, then writes the
+// sidecar. After a write error the file is kept as far as it goes.
+func (t *tarFile) close() error {
+	if err := t.tarSet.close(); err != nil {
+		return fmt.Errorf("write %s: %w (%s)", t.out.name, err, t.out.keep())
+	}
+	if err := t.out.commit(); err != nil {
+		return err
+	}
+	if t.sidecar == "" {
+		return nil
+	}
+	line := fmt.Sprintf("%x  %s\n", t.stream.h.Sum(nil), filepath.Base(t.out.name))
+	if err := writeSideFile(t.sidecar, []byte(line), t.force); err != nil {
+		return err
+	}
+	t.notes = append(t.notes, fmt.Sprintf("procsnap: checksum: %s (sha256sum -c %s, in its directory)", t.sidecar, filepath.Base(t.sidecar)))
+	return nil
 }
 
 // hashCount passes bytes on, hashing and counting them.

@@ -9,11 +9,11 @@ import (
 
 // TestVelociraptorRun runs the argv the artifact builds, as execve would
 // run it on a client, against a target the test started: with Pid and,
-// when this procsnap has --name, with ProcessName. The archive goes into a
-// fresh directory as the query's tempdir() makes it; procsnap exits 0, the
-// query's own regex finds the digest in stderr, it equals the SHA-256 of
-// the file that upload() would send (what hash() computes), and the
-// archive passes examine.
+// when this procsnap has --name, with ProcessName. The set (procsnap.tar)
+// goes into a fresh directory as the query's tempdir() makes it; procsnap
+// exits 0, the query's own regex finds the digest in stderr, it equals the
+// SHA-256 of the file that upload() would send (what hash() computes), and
+// the set passes examineSet.
 func TestVelociraptorRun(t *testing.T) {
 	t.Parallel()
 	needRoot(t)
@@ -27,7 +27,7 @@ func TestVelociraptorRun(t *testing.T) {
 	}
 	for name, params := range cases {
 		t.Run(name, func(t *testing.T) {
-			archive := filepath.Join(t.TempDir(), "procsnap.psnap")
+			archive := filepath.Join(t.TempDir(), "procsnap.tar")
 			argv, err := artifactArgv(t, a, params, procsnap, archive)
 			if err != nil {
 				t.Fatal(err)
@@ -41,12 +41,12 @@ func TestVelociraptorRun(t *testing.T) {
 				t.Fatalf("the query's regex %s finds no digest in:\n%s", digest, r.stderr)
 			}
 			if got := fileDigest(t, archive); string(m[1]) != got {
-				t.Errorf("PrintedSha256 %s, Sha256 of the archive %s", m[1], got)
+				t.Errorf("PrintedSha256 %s, Sha256 of the set %s", m[1], got)
 			}
 			if fi, err := os.Stat(archive); err != nil || fi.Mode().Perm() != 0o600 {
-				t.Errorf("archive mode %v (%v), want 0600", fi.Mode(), err)
+				t.Errorf("set mode %v (%v), want 0600", fi.Mode(), err)
 			}
-			examine(t, procsnap, archive, tg)
+			examineSet(t, procsnap, archive, tg)
 		})
 	}
 }

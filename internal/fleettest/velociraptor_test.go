@@ -172,7 +172,7 @@ func artifactArgv(t *testing.T, a artifact, params map[string]any, tool, archive
 func TestVelociraptorArgv(t *testing.T) {
 	a := loadArtifact(t)
 	head := []string{"/tools/procsnap", "capture", "--no-progress"}
-	tail := []string{"-o", "/tmp/w/procsnap.psnap"}
+	tail := []string{"-o", "/tmp/w/procsnap.tar"}
 	for _, c := range []struct {
 		params map[string]any
 		want   []string
