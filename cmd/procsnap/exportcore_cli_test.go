@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/procsnap/procsnap/format"
+	"github.com/procsnap/procsnap/format/formattest"
 )
 
 // ecArchive writes a small archive captured on machine: one
@@ -18,34 +19,15 @@ import (
 func ecArchive(t *testing.T, machine string) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "t.psnap")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	aw, err := format.NewWriter(f, format.WriterOptions{Workers: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	data := bytes.Repeat([]byte("procsnap"), 1024)
-	steps := []func() error{
-		func() error {
-			return aw.WriteMeta(&format.Meta{PID: 7, Comm: "t", Exe: "/bin/t", Host: format.Host{Machine: machine, PageSize: 4096}})
-		},
-		func() error { return aw.WriteAuxv(make([]byte, 16)) },
-		func() error {
-			return aw.WriteThread(format.Thread{TID: 7, RegSets: []format.RegSet{{Type: 1, Data: make([]byte, 216)}}})
-		},
-		func() error { return aw.BeginRegion(format.RegionDesc{Start: 0x10000, End: 0x12000, Perms: "rw-p"}) },
-		func() error { return aw.WriteData(0x10000, data) },
-		func() error { return aw.EndRegion(format.MethodVMReadv, "") },
-		func() error { return aw.Close(format.End{Complete: true}) },
-	}
-	for _, step := range steps {
-		if err := step(); err != nil {
-			t.Fatal(err)
-		}
-	}
+	formattest.Archive{
+		Options: format.WriterOptions{Workers: 1},
+		Meta:    &format.Meta{PID: 7, Comm: "t", Exe: "/bin/t", Host: format.Host{Machine: machine, PageSize: 4096}},
+		Auxv:    make([]byte, 16),
+		Threads: []format.Thread{{TID: 7, RegSets: []format.RegSet{{Type: 1, Data: make([]byte, 216)}}}},
+		Regions: []formattest.Region{{Desc: format.RegionDesc{Start: 0x10000, Perms: "rw-p"}, Layout: "DD",
+			Data: bytes.Repeat([]byte("procsnap"), 1024)}},
+		End: format.End{Complete: true},
+	}.WriteFile(t, path)
 	return path
 }
 

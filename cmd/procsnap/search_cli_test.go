@@ -13,6 +13,7 @@ import (
 	"unicode/utf16"
 
 	"github.com/procsnap/procsnap/format"
+	"github.com/procsnap/procsnap/format/formattest"
 )
 
 const (
@@ -35,27 +36,14 @@ func srchArchive(t *testing.T) (good, damaged string) {
 	copy(heap[3*srchPage+0x11:], srchWide("wide secret"))
 	copy(heap[9*srchPage+8:], "unreadable secret")
 	copy(lib[2*srchPage+0x40:], "SECRET-in-lib")
-	var buf bytes.Buffer
-	aw, err := format.NewWriter(&buf, format.WriterOptions{ChunkSize: srchChunk})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srchMust(t, aw.BeginRegion(format.RegionDesc{Index: 0, Start: srchHeap, End: srchHeap + 16*srchPage, Perms: "rw-p", Path: "[heap]"}))
-	srchMust(t, aw.WriteData(srchHeap, heap[:9*srchPage]))
-	srchMust(t, aw.WriteFill(srchHeap+9*srchPage, srchHeap+10*srchPage, format.PageUnreadable, 14))
-	srchMust(t, aw.WriteData(srchHeap+10*srchPage, heap[10*srchPage:]))
-	srchMust(t, aw.EndRegion(format.MethodVMReadv, ""))
-	srchMust(t, aw.BeginRegion(format.RegionDesc{Index: 1, Start: srchLib, End: srchLib + 4*srchPage, Perms: "r--p", Path: "/usr/lib/libfoo.so"}))
-	srchMust(t, aw.WriteData(srchLib, lib))
-	srchMust(t, aw.EndRegion(format.MethodVMReadv, ""))
-	srchMust(t, aw.Close(format.End{Complete: true}))
 	dir := t.TempDir()
 	good, damaged = filepath.Join(dir, "good.psnap"), filepath.Join(dir, "damaged.psnap")
-	srchMust(t, os.WriteFile(good, buf.Bytes(), 0o600))
-	r, err := format.NewReader(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
-	srchMust(t, err)
-	b := buf.Bytes()
-	for _, s := range r.Region(0).Spans() {
+	b := formattest.Archive{Options: format.WriterOptions{ChunkSize: srchChunk}, End: format.End{Complete: true},
+		Regions: []formattest.Region{
+			{Desc: format.RegionDesc{Start: srchHeap, Perms: "rw-p", Path: "[heap]"}, Layout: "DDDDDDDDDFDDDDDD", Data: heap},
+			{Desc: format.RegionDesc{Start: srchLib, Perms: "r--p", Path: "/usr/lib/libfoo.so"}, Layout: "DDDD", Data: lib},
+		}}.WriteFile(t, good)
+	for _, s := range formattest.Open(t, b).Region(0).Spans() {
 		if s.IsChunk() && s.Start == srchHeap+srchChunk {
 			b[s.Offset()+30] ^= 0xff // in the chunk header: the record checksum fails
 		}
@@ -249,17 +237,12 @@ func TestSearchCLIHelp(t *testing.T) {
 
 // A path from a hostile archive cannot drive the terminal.
 func TestSearchCLIHostilePath(t *testing.T) {
-	var buf bytes.Buffer
-	aw, err := format.NewWriter(&buf, format.WriterOptions{})
-	srchMust(t, err)
-	srchMust(t, aw.BeginRegion(format.RegionDesc{Index: 0, Start: srchHeap, End: srchHeap + srchPage, Perms: "rw-p", Path: "/tmp/\x1b[2Jevil\\"}))
 	page := make([]byte, srchPage)
 	copy(page[8:], "needle")
-	srchMust(t, aw.WriteData(srchHeap, page))
-	srchMust(t, aw.EndRegion(format.MethodVMReadv, ""))
-	srchMust(t, aw.Close(format.End{Complete: true}))
 	path := filepath.Join(t.TempDir(), "a.psnap")
-	srchMust(t, os.WriteFile(path, buf.Bytes(), 0o600))
+	formattest.Archive{End: format.End{Complete: true}, Regions: []formattest.Region{
+		{Desc: format.RegionDesc{Start: srchHeap, Perms: "rw-p", Path: "/tmp/\x1b[2Jevil\\"}, Layout: "D", Data: page},
+	}}.WriteFile(t, path)
 	code, stdout, _ := srchRun("--string", "needle", "--context", "0", path)
 	want := "0x7f0000000008  region 0 rw-p /tmp/\\x1b[2Jevil\\\\  +0x8  6e 65 65 64 6c 65  |needle|\n"
 	if code != 0 || stdout != want {

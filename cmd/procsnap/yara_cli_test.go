@@ -113,7 +113,7 @@ func TestYaraMatchesYaraOnExtract(t *testing.T) {
 		t.Errorf("runs %d, bytes %d, count %d, problems %v; want 6 runs, %d bytes, 8 hits", doc.Runs, doc.Bytes, doc.Count, doc.Problems, scanned)
 	}
 	checkYaraData(t, doc, regions)
-	whole := extractRange(t, archive, regions[0].desc.Start, regions[0].desc.End)
+	whole := extractRange(t, archive, regions[0].Desc.Start, regions[0].Desc.End)
 	if !slices.ContainsFunc(yaraOnFile(t, yaraRules, whole, yaraHeap), func(l string) bool { return strings.HasPrefix(l, "default:Gap ") }) {
 		t.Error("yara on the whole heap (gaps as zeros) does not match the Gap pair: the fixture tests nothing")
 	}
@@ -144,13 +144,13 @@ func checkYaraData(t *testing.T, doc yaraDoc, regions []*yaraRegion) {
 	t.Helper()
 	for _, m := range doc.Matches {
 		g := regions[m.Region]
-		if m.Archive == "" || m.PID != 4242 || m.Comm != "web" || m.Path != g.desc.Path || m.Perms != g.desc.Perms {
+		if m.Archive == "" || m.PID != 4242 || m.Comm != "web" || m.Path != g.Desc.Path || m.Perms != g.Desc.Perms {
 			t.Errorf("hit %s: archive %q pid %d comm %q path %q perms %q", m.Rule, m.Archive, m.PID, m.Comm, m.Path, m.Perms)
 		}
 		for _, s := range m.Strings {
 			addr, _ := strconv.ParseUint(strings.TrimPrefix(s.Address, "0x"), 16, 64)
-			off := addr - g.desc.Start
-			want := g.data[off : off+uint64(min(s.Length, 64))]
+			off := addr - g.Desc.Start
+			want := g.Data[off : off+uint64(min(s.Length, 64))]
 			if s.DataHex != hex.EncodeToString(want) || s.Offset != hexAddr(off) || s.Truncated != (s.Length > 64) {
 				t.Errorf("%s %s at %s: data %s offset %s truncated %v, want %x %s", m.Rule, s.Identifier, s.Address, s.DataHex, s.Offset, s.Truncated, want, hexAddr(off))
 			}

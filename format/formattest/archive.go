@@ -16,7 +16,7 @@ import (
 type Archive struct {
 	Options format.WriterOptions // zero values take format's defaults
 	Meta    *format.Meta         // nil: no metadata record
-	Maps    []byte               // the maps record; nil: the regions' maps lines
+	Maps    []byte               // the maps record; nil: the regions' MapsLines
 	Auxv    []byte               // nil: no auxv record
 	Threads []format.Thread
 	Regions []Region
@@ -40,7 +40,8 @@ type Archive struct {
 // short does). A skipped region (Desc.Skip) takes no data.
 type Region struct {
 	// Desc describes the region. Index is set to the region's place in
-	// Archive.Regions; End, when 0, to Start plus the Layout's pages.
+	// Archive.Regions; End, when 0, to Start plus the Layout's pages;
+	// MapsLine, when empty, to MapsLine(Desc), as a capture records it.
 	Desc    format.RegionDesc
 	Layout  string
 	Data    []byte // the region's bytes from Start: every D page must be in it
@@ -133,11 +134,7 @@ func (a Archive) maps(ps int) []byte {
 	}
 	var b strings.Builder
 	for i, g := range a.Regions {
-		d := g.desc(i, ps)
-		if d.MapsLine == "" {
-			d.MapsLine = MapsLine(d)
-		}
-		b.WriteString(d.MapsLine + "\n")
+		b.WriteString(g.desc(i, ps).MapsLine + "\n")
 	}
 	return []byte(b.String())
 }
@@ -152,12 +149,16 @@ func MapsLine(d format.RegionDesc) string {
 	return line
 }
 
-// desc is the region's descriptor as written: index i, End filled in.
+// desc is the region's descriptor as written: index i, End and MapsLine
+// filled in.
 func (g Region) desc(i, ps int) format.RegionDesc {
 	d := g.Desc
 	d.Index = i
 	if d.End == 0 {
 		d.End = d.Start + uint64(len(g.Layout)*ps)
+	}
+	if d.MapsLine == "" {
+		d.MapsLine = MapsLine(d)
 	}
 	return d
 }
@@ -243,6 +244,24 @@ func (g Region) pages(i, j, ps int) ([]byte, error) {
 	return b, nil
 }
 
+// Runs are the region's runs of pages with the layout letter c, as page
+// ranges [first, end).
+func (g Region) Runs(c byte) [][2]int {
+	var out [][2]int
+	for i := 0; i < len(g.Layout); i++ {
+		if g.Layout[i] != c {
+			continue
+		}
+		j := i + 1
+		for j < len(g.Layout) && g.Layout[j] == c {
+			j++
+		}
+		out = append(out, [2]int{i, j})
+		i = j
+	}
+	return out
+}
+
 // Open reads an archive held in memory; it fails t if format refuses it.
 func Open(t testing.TB, b []byte) *format.Reader {
 	t.Helper()
@@ -251,4 +270,15 @@ func Open(t testing.TB, b []byte) *format.Reader {
 		t.Fatal(err)
 	}
 	return r
+}
+
+// ReadAll reads every region of r through ReadRange and drops the bytes:
+// a plain decompression, what the benchmarks compare the verbs with.
+func ReadAll(t testing.TB, r *format.Reader) {
+	t.Helper()
+	for _, g := range r.Regions() {
+		if err := r.ReadRange(g, g.Desc.Start, g.Desc.End, func(format.Run) error { return nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
 }

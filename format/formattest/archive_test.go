@@ -36,7 +36,8 @@ func TestArchive(t *testing.T) {
 		t.Errorf("maps\n%q, want\n%q", r.Maps(), want)
 	}
 	gs := r.Regions()
-	if len(gs) != 3 || gs[0].Desc.End != 0x18000 || gs[2].State() != format.RegionSkipped {
+	if len(gs) != 3 || gs[0].Desc.End != 0x18000 || gs[0].Desc.MapsLine+"\n" != want[:strings.Index(want, "\n")+1] ||
+		gs[2].State() != format.RegionSkipped {
 		t.Fatalf("regions %+v", gs)
 	}
 	if got := pageStates(t, r, gs[0]); got != "data zero data zero unreadable/5 unreadable/14 not-captured data" {
@@ -78,6 +79,13 @@ func pageStates(t *testing.T, r *format.Reader, g *format.Region) string {
 		t.Fatal(err)
 	}
 	return strings.Join(out, " ")
+}
+
+func TestRuns(t *testing.T) {
+	got := fmt.Sprint(Region{Layout: "DDzDZDDD"}.Runs('D'), Region{Layout: "DDzDZDDD"}.Runs('Z'), Region{}.Runs('D'))
+	if want := "[[0 2] [3 4] [5 8]] [[4 5]] []"; got != want {
+		t.Errorf("runs %s, want %s", got, want)
+	}
 }
 
 func TestArchiveRefuses(t *testing.T) {

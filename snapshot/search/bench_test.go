@@ -60,15 +60,7 @@ func benchArchive(b *testing.B) ([]byte, int) {
 // bytes discarded.
 func decompressAll(b *testing.B, archive []byte) time.Duration {
 	t0 := time.Now()
-	r, err := format.NewReader(bytes.NewReader(archive), int64(len(archive)))
-	if err != nil {
-		b.Fatal(err)
-	}
-	for _, g := range r.Regions() {
-		if err := r.ReadRange(g, g.Desc.Start, g.Desc.End, func(format.Run) error { return nil }); err != nil {
-			b.Fatal(err)
-		}
-	}
+	formattest.ReadAll(b, formattest.Open(b, archive))
 	return time.Since(t0)
 }
 

@@ -61,17 +61,8 @@ type seg struct {
 
 func (m *memRegion) runs() []seg {
 	var out []seg
-	for i := 0; i < len(m.Layout); {
-		j := i
-		for j < len(m.Layout) && m.Layout[j] == 'D' {
-			j++
-		}
-		if j > i {
-			out = append(out, seg{m.Desc.Index, m.Desc.Start + uint64(i*pg), m.Desc.Start + uint64(j*pg), m.Data[i*pg : j*pg]})
-			i = j
-			continue
-		}
-		i++
+	for _, r := range m.Runs('D') {
+		out = append(out, seg{m.Desc.Index, m.Desc.Start + uint64(r[0]*pg), m.Desc.Start + uint64(r[1]*pg), m.Data[r[0]*pg : r[1]*pg]})
 	}
 	return out
 }
