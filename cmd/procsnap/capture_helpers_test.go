@@ -6,7 +6,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"encoding/binary"
 	"fmt"
 	"io"
@@ -192,13 +191,6 @@ func (tg *captTarget) sigstop(t *testing.T) {
 		t.Fatal(err)
 	}
 	tg.waitAll(t, 'T')
-}
-
-// captRun runs the capture verb in this process.
-func captRun(args ...string) (int, string, string) {
-	var stdout, stderr bytes.Buffer
-	code := run(context.Background(), append([]string{"capture"}, args...), &stdout, &stderr)
-	return code, stdout.String(), stderr.String()
 }
 
 // captOpen opens an archive; it is closed when t ends.

@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 )
 
@@ -106,16 +105,13 @@ func TestJSONContract(t *testing.T) {
 			}
 			ctx := context.Background()
 			if c.sig {
-				cctx, cancel := context.WithCancelCause(ctx)
-				cancel(&signalError{sig: syscall.SIGINT})
-				ctx = cctx
+				ctx = sigintContext()
 			}
-			var stdout, stderr bytes.Buffer
-			code := run(ctx, args, &stdout, &stderr)
+			code, stdout, stderr := runCLIContext(ctx, args...)
 			if code != c.code {
-				t.Errorf("exit %d, want %d; stderr %q", code, c.code, stderr.String())
+				t.Errorf("exit %d, want %d; stderr %q", code, c.code, stderr)
 			}
-			checkJSONDocument(t, stdout.Bytes(), code, c.kind)
+			checkJSONDocument(t, []byte(stdout), code, c.kind)
 		})
 	}
 }

@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
@@ -204,13 +202,6 @@ func sampleArchive() offArchive {
 		end: format.End{Complete: true, Finished: time.Date(2026, 3, 1, 12, 0, 1, 500000000, time.UTC),
 			FrozenNS: 12345678},
 	}
-}
-
-// offRun runs procsnap in-process and returns its exit code and outputs.
-func offRun(args ...string) (int, string, string) {
-	var stdout, stderr bytes.Buffer
-	code := run(context.Background(), args, &stdout, &stderr)
-	return code, stdout.String(), stderr.String()
 }
 
 // writeSample writes the sample archive into a new temporary directory.

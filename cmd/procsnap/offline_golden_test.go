@@ -51,7 +51,7 @@ func runGoldenCases(t *testing.T, dir string, cases []goldenCase) {
 	t.Helper()
 	for _, c := range cases {
 		t.Run(c.golden, func(t *testing.T) {
-			code, stdout, stderr := offRun(c.args...)
+			code, stdout, stderr := runCLI(c.args...)
 			if code != c.code {
 				t.Errorf("%v: exit %d, want %d; stderr:\n%s", c.args, code, c.code, stderr)
 			}
@@ -80,7 +80,7 @@ func TestOfflineGolden(t *testing.T) {
 func TestOfflineHelp(t *testing.T) {
 	for _, v := range verbOrder {
 		t.Run(v, func(t *testing.T) {
-			code, stdout, stderr := offRun(v, "--help")
+			code, stdout, stderr := runCLI(v, "--help")
 			if code != exitOK || stderr != "" {
 				t.Errorf("%s --help: exit %d, stderr %q", v, code, stderr)
 			}
@@ -104,21 +104,21 @@ func TestOfflineUsageErrors(t *testing.T) {
 		{"extract", "--addr", "0x1", path}, {"extract", "--path", "nothing-like-it", path},
 	}
 	for _, args := range cases {
-		if code, stdout, stderr := offRun(args...); code != exitUsage || stderr == "" || stdout != "" {
+		if code, stdout, stderr := runCLI(args...); code != exitUsage || stderr == "" || stdout != "" {
 			t.Errorf("%v: exit %d (want %d), stdout %q, stderr %q", args, code, exitUsage, stdout, stderr)
 		}
 	}
 	missing := filepath.Join(t.TempDir(), "missing.psnap")
 	for _, v := range []string{"info", "list", "extract --region 0"} {
 		args := append(strings.Fields(v), missing)
-		if code, _, stderr := offRun(args...); code != exitFailure || !strings.Contains(stderr, "no such file") {
+		if code, _, stderr := runCLI(args...); code != exitFailure || !strings.Contains(stderr, "no such file") {
 			t.Errorf("%v: exit %d, stderr %q", args, code, stderr)
 		}
 	}
-	if code, _, _ := offRun("verify", missing); code != exitUsage {
+	if code, _, _ := runCLI("verify", missing); code != exitUsage {
 		t.Errorf("verify of a missing file: exit %d, want %d", code, exitUsage)
 	}
-	if code, _, _ := offRun("diff", missing, path); code != 2 {
+	if code, _, _ := runCLI("diff", missing, path); code != 2 {
 		t.Errorf("diff with a missing file: exit %d, want 2", code)
 	}
 }

@@ -175,7 +175,7 @@ func TestSealedSet(t *testing.T) {
 	k := newSealKeys(t)
 	pid, _ := sealTarget(t)
 	dir := filepath.Join(t.TempDir(), "set")
-	code, _, stderr := captRun("--no-progress", "-q", "--tree", strconv.Itoa(pid), "--case", "CASE-9", "--examiner", "bob", "-o", dir)
+	code, _, stderr := runCLI("capture", "--no-progress", "-q", "--tree", strconv.Itoa(pid), "--case", "CASE-9", "--examiner", "bob", "-o", dir)
 	if code != 0 {
 		t.Fatalf("capture --tree: exit %d: %s", code, stderr)
 	}
@@ -194,7 +194,7 @@ func TestSealedSet(t *testing.T) {
 		t.Errorf("the set's archive does not record the case")
 	}
 	recip, _ := os.ReadFile(k.sshPub)
-	code, _, stderr = captRun("--no-progress", "--tree", strconv.Itoa(pid), "--recipient", strings.TrimSpace(string(recip)), "-o", filepath.Join(t.TempDir(), "s2"))
+	code, _, stderr = runCLI("capture", "--no-progress", "--tree", strconv.Itoa(pid), "--recipient", strings.TrimSpace(string(recip)), "-o", filepath.Join(t.TempDir(), "s2"))
 	if code != 2 || !strings.Contains(stderr, "not sealed yet") {
 		t.Errorf("capture --tree --recipient: exit %d, want 2: %s", code, stderr)
 	}

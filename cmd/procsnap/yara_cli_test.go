@@ -90,7 +90,7 @@ func yaraFixtureArchive(t *testing.T) (string, []*yaraRegion) {
 func TestYaraMatchesYaraOnExtract(t *testing.T) {
 	needYaraProgram(t)
 	archive, regions := yaraFixtureArchive(t)
-	code, stdout, stderr := offRun("yara", "--json", yaraRules, archive)
+	code, stdout, stderr := runCLI("yara", "--json", yaraRules, archive)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -174,7 +174,7 @@ func TestYaraGolden(t *testing.T) {
 		{"yara.json", []string{"yara", "--json", yaraRules, archive}, exitOK, false},
 		{"yara.stderr", []string{"yara", "--path", "libfoo", yaraRules, archive}, exitOK, true},
 	})
-	code, stdout, _ := offRun("yara", "--help")
+	code, stdout, _ := runCLI("yara", "--help")
 	if h := stdout[:len(stdout)/2]; code == 0 && len(stdout)%2 == 0 && stdout == h+h {
 		stdout = h // flags.go prints help twice; see TestOfflineHelp
 	}
@@ -210,7 +210,7 @@ func TestYaraExitCodes(t *testing.T) {
 		{[]string{yaraRules}, 2, "want RULES and at least one ARCHIVE"},
 		{[]string{filepath.Join(dir, "no-rules"), archive}, 2, "rules: "},
 	} {
-		code, _, stderr := offRun(append([]string{"yara"}, c.args...)...)
+		code, _, stderr := runCLI(append([]string{"yara"}, c.args...)...)
 		if code != c.code || !strings.Contains(stderr, c.stderr) {
 			t.Errorf("%v: exit %d (want %d), stderr %q, want it to hold %q", c.args, code, c.code, stderr, c.stderr)
 		}
@@ -221,7 +221,7 @@ func TestYaraExitCodes(t *testing.T) {
 func TestYaraMissing(t *testing.T) {
 	archive, _ := yaraFixtureArchive(t)
 	t.Setenv("PATH", t.TempDir())
-	code, _, stderr := offRun("yara", yaraRules, archive)
+	code, _, stderr := runCLI("yara", yaraRules, archive)
 	if code != 2 || !strings.Contains(stderr, "yara is not installed") || !strings.Contains(stderr, "apt-get install yara") {
 		t.Errorf("exit %d, stderr %q", code, stderr)
 	}
@@ -234,7 +234,7 @@ func TestYaraSeveralArchives(t *testing.T) {
 	a1, _ := yaraFixtureArchive(t)
 	a2 := filepath.Join(t.TempDir(), "db.psnap")
 	writeYaraArchive(t, a2, 77, "db", yaraFixture())
-	code, stdout, stderr := offRun("yara", "--json", "--path", "libfoo", yaraRules, a2, a1)
+	code, stdout, stderr := runCLI("yara", "--json", "--path", "libfoo", yaraRules, a2, a1)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -269,7 +269,7 @@ func TestYaraDamagedChunk(t *testing.T) {
 		t.Fatal("no chunk at page 8")
 	}
 	srchMust(t, os.WriteFile(archive, b, 0o600))
-	code, stdout, stderr := offRun("yara", "--json", yaraRules, archive)
+	code, stdout, stderr := runCLI("yara", "--json", yaraRules, archive)
 	doc := parseYaraDoc(t, stdout)
 	want := slices.DeleteFunc(yaraFixtureHits(), func(l string) bool { return strings.Contains(l, "AtStart") })
 	if code != 2 || !slices.Equal(sorted(doc.lines()), sorted(want)) {

@@ -131,7 +131,7 @@ var yaraStringLine = regexp.MustCompile(`^0x([0-9a-f]+):([0-9]+):(\$\w*): `)
 func extractRange(t *testing.T, archive string, lo, hi uint64) string {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), fmt.Sprintf("%x-%x.bin", lo, hi))
-	if code, _, stderr := offRun("extract", "--range", fmt.Sprintf("%#x-%#x", lo, hi), "-o", out, archive); code != 0 {
+	if code, _, stderr := runCLI("extract", "--range", fmt.Sprintf("%#x-%#x", lo, hi), "-o", out, archive); code != 0 {
 		t.Fatalf("extract %#x-%#x: exit %d: %s", lo, hi, code, stderr)
 	}
 	return out
