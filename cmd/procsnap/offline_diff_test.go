@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/procsnap/procsnap/format/formattest"
 )
 
 // changedSample is the sample archive a moment later: in the heap (16 KiB
@@ -139,8 +141,8 @@ func TestDiffDamage(t *testing.T) {
 	stored := filepath.Join(dir, "stored.psnap")
 	header := filepath.Join(dir, "header.psnap")
 	bad, span := corruptChunk(t, full, 1, 1)
-	n := int64((span.End - span.Start) / offPS)
-	for name, b := range map[string][]byte{good: full, stored: bad, header: flipAt(full, span.Offset()+16+20+n+3)} {
+	hashes := int64(formattest.RecordField(t, full, span.Offset(), "hashes").Offset) // in the chunk's header
+	for name, b := range map[string][]byte{good: full, stored: bad, header: flipAt(full, hashes+3)} {
 		if err := os.WriteFile(name, b, 0o600); err != nil {
 			t.Fatal(err)
 		}

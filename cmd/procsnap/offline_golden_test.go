@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/binary"
 	"flag"
 	"os"
 	"path/filepath"
@@ -10,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/procsnap/procsnap/format"
+	"github.com/procsnap/procsnap/format/formattest"
 )
 
 var updateGolden = flag.Bool("update", false, "rewrite the golden files in testdata/golden/")
@@ -139,13 +139,11 @@ func corruptChunk(t *testing.T, arch []byte, idx, k int) ([]byte, format.Span) {
 		if k--; k >= 0 {
 			continue
 		}
-		n := int((s.End - s.Start) / offPS)
-		head := int(s.Offset()) + 16 + 36 + 9*n // record header, chunk header
-		stored := int(binary.LittleEndian.Uint32(out[head-12:]))
-		if stored == 0 {
+		stored := formattest.RecordField(t, out, s.Offset(), "stored")
+		if stored.Size == 0 {
 			t.Fatalf("chunk at %#x stores nothing", s.Start)
 		}
-		out[head+stored/2] ^= 0x5a
+		out[stored.Offset+stored.Size/2] ^= 0x5a
 		return out, s
 	}
 	t.Fatalf("region %d has too few chunks", idx)

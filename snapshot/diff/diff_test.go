@@ -3,7 +3,6 @@ package diff
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"reflect"
 	"strings"
 	"testing"
@@ -169,13 +168,11 @@ func corruptStored(t *testing.T, arch []byte) []byte {
 		if !s.IsChunk() {
 			continue
 		}
-		n := int((s.End - s.Start) / ps)
-		off := int(s.Offset()) + 16 + 36 + 9*n // record header, chunk header
-		stored := binary.LittleEndian.Uint32(out[off-12:])
-		if stored == 0 {
+		stored := formattest.RecordField(t, out, s.Offset(), "stored")
+		if stored.Size == 0 {
 			continue
 		}
-		out[off+int(stored)/2] ^= 0x40
+		out[stored.Offset+stored.Size/2] ^= 0x40
 		return out
 	}
 	t.Fatal("no chunk with stored bytes")
