@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/procsnap/procsnap/format"
+	"github.com/procsnap/procsnap/format/formattest"
 	"golang.org/x/sys/unix"
 )
 
@@ -244,7 +245,7 @@ func testCaptureStdout(t *testing.T, tools captTools) {
 	if !a.Complete() || !b.Complete() {
 		t.Errorf("complete: piped %v, direct %v", a.Complete(), b.Complete())
 	}
-	captSame(t, a, b)
+	formattest.Same(t, a, b)
 	tg.waitAll(t, 'T')
 }
 
