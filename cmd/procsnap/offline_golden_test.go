@@ -128,11 +128,7 @@ func TestOfflineUsageErrors(t *testing.T) {
 func corruptChunk(t *testing.T, arch []byte, idx, k int) ([]byte, format.Span) {
 	t.Helper()
 	out := bytes.Clone(arch)
-	r, err := format.NewReader(bytes.NewReader(out), int64(len(out)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range r.Region(idx).Spans() {
+	for _, s := range formattest.Open(t, out).Region(idx).Spans() {
 		if !s.IsChunk() {
 			continue
 		}
@@ -154,11 +150,7 @@ func corruptChunk(t *testing.T, arch []byte, idx, k int) ([]byte, format.Span) {
 // idx's descriptor: idx keeps its descriptor but loses its footer.
 func cutInRegion(t *testing.T, arch []byte, idx int) []byte {
 	t.Helper()
-	r, err := format.NewReader(bytes.NewReader(arch), int64(len(arch)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range r.Region(idx).Spans() {
+	for _, s := range formattest.Open(t, arch).Region(idx).Spans() {
 		if s.Offset() > 0 {
 			return bytes.Clone(arch[:s.Offset()+20])
 		}

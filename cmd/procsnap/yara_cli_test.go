@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -12,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/procsnap/procsnap/format"
+	"github.com/procsnap/procsnap/format/formattest"
 )
 
 // yaraDoc is the --json document of the yara verb.
@@ -256,10 +255,8 @@ func TestYaraDamagedChunk(t *testing.T) {
 	archive, _ := yaraFixtureArchive(t)
 	b, err := os.ReadFile(archive)
 	srchMust(t, err)
-	r, err := format.NewReader(bytes.NewReader(b), int64(len(b)))
-	srchMust(t, err)
 	found := false
-	for _, s := range r.Region(0).Spans() {
+	for _, s := range formattest.Open(t, b).Region(0).Spans() {
 		if s.IsChunk() && s.Start == yaraHeap+8*yaraPage {
 			b[s.Offset()+int64(100)] ^= 0xff // past the header, in the stored bytes
 			found = true

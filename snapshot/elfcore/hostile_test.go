@@ -32,9 +32,13 @@ func TestUnsupportedMachine(t *testing.T) {
 
 func TestNoMetadata(t *testing.T) {
 	raw, _ := mixedArchive().build(t)
-	// Cut the archive right after the signature and header record (8 + 40
-	// bytes): no metadata record.
-	cut := formattest.Open(t, raw[:48])
+	// Cut the archive right after the signature and header record: no
+	// metadata record.
+	recs, err := format.SplitRecords(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut := formattest.Open(t, raw[:recs[1].Offset])
 	if cut.Meta() != nil {
 		t.Fatal("the cut archive still has metadata")
 	}

@@ -1,7 +1,6 @@
 package search
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -107,10 +106,7 @@ func BenchmarkSearch(b *testing.B) {
 }
 
 func benchQuery(b *testing.B, archive []byte, size int, q *Query, opts Options) {
-	r, err := format.NewReader(bytes.NewReader(archive), int64(len(archive)))
-	if err != nil {
-		b.Fatal(err)
-	}
+	r := formattest.Open(b, archive)
 	b.SetBytes(int64(size))
 	var plain, search, plainCPU, searchCPU time.Duration
 	n := 0
