@@ -19,6 +19,8 @@ import (
 	"testing"
 
 	"filippo.io/age"
+
+	"github.com/procsnap/procsnap/format"
 )
 
 // sealTarget starts a process whose environment holds a random marker.
@@ -54,7 +56,7 @@ func TestSealedLive(t *testing.T) {
 		t.Fatalf("capture: %v\n%s", err, stderr)
 	}
 	ct, _ := os.ReadFile(out)
-	if bytes.Contains(ct, []byte(mark)) || bytes.Contains(ct, []byte("\x89PSNAP")) || !bytes.HasPrefix(ct, []byte("age-encryption.org/v1\n")) {
+	if bytes.Contains(ct, []byte(mark)) || bytes.Contains(ct, []byte(format.Signature)) || !bytes.HasPrefix(ct, []byte("age-encryption.org/v1\n")) {
 		t.Fatal("the archive file holds plaintext: the marker or the procsnap signature, or it is not an age file")
 	}
 	if got, want := captSHA256Line(t, string(stderr), out), sha256sum(t, out); got != want {
