@@ -142,9 +142,12 @@ func finishChunkRecord(rec []byte, recStart int, typ recType, region int, flags 
 	}
 	h = binary.LittleEndian.AppendUint32(h, uint32(rawLen))
 	h = binary.LittleEndian.AppendUint32(h, uint32(storedLen))
-	binary.LittleEndian.AppendUint64(h, xxhash.Sum64(h[recHeaderLen:]))
+	binary.LittleEndian.AppendUint64(h, chunkHeadSum(h[recHeaderLen:]))
 	return binary.LittleEndian.AppendUint64(rec, xxhash.Sum64(rec[recStart:]))
 }
+
+// chunkHeadSum is the head_sum of a chunk whose fields before it are head.
+func chunkHeadSum(head []byte) uint64 { return xxhash.Sum64(head) }
 
 // parseChunkHead parses and checks a chunk header from the start of a chunk
 // record's payload (p may hold only the header). It checks the header's own
@@ -174,7 +177,7 @@ func parseChunkHead(p []byte, pageSize, chunkSize int) (chunkHead, error) {
 	if d.err != nil {
 		return h, d.err
 	}
-	if got := xxhash.Sum64(p[:sumEnd]); got != sum {
+	if got := chunkHeadSum(p[:sumEnd]); got != sum {
 		return h, fmt.Errorf("chunk header checksum mismatch (stored %016x, computed %016x)", sum, got)
 	}
 	h.States = make([]PageState, n)

@@ -15,6 +15,11 @@
 // derived from their declared sizes, and damage is reported as
 // *CorruptError, never as a panic.
 //
+// The layout as stored is exported for tools that take an archive apart
+// and put it back together (layout.go: SplitRecords, AppendRecord,
+// AppendIndex, Fields); procsnap's hostile-input tests damage archives
+// with it, so the layout is defined here only.
+//
 // format knows nothing of ptrace, /proc or the command line: it must not
 // import snapshot or procfs, and it builds on every OS.
 package format

@@ -87,10 +87,15 @@ const (
 
 // appendRecord frames payload as a record of type t onto dst.
 func appendRecord(dst []byte, t recType, payload []byte) []byte {
+	return appendFramed(dst, t, 0, payload)
+}
+
+// appendFramed is appendRecord with the frame's flags.
+func appendFramed(dst []byte, t recType, flags uint16, payload []byte) []byte {
 	start := len(dst)
 	dst = append(dst, recordMagic...)
 	dst = binary.LittleEndian.AppendUint16(dst, uint16(t))
-	dst = binary.LittleEndian.AppendUint16(dst, 0)
+	dst = binary.LittleEndian.AppendUint16(dst, flags)
 	dst = binary.LittleEndian.AppendUint64(dst, uint64(len(payload)))
 	dst = append(dst, payload...)
 	return binary.LittleEndian.AppendUint64(dst, xxhash.Sum64(dst[start:]))

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/procsnap/procsnap/format"
+	"github.com/procsnap/procsnap/format/formattest"
 	"golang.org/x/sys/unix"
 )
 
@@ -230,7 +231,7 @@ func testCaptureStdout(t *testing.T, tools captTools) {
 	if err := sh.Run(); err != nil {
 		t.Fatalf("procsnap capture -o - | cat: %v\n%s", err, shErr.String())
 	}
-	code, _, stderr := captRun("-o", direct, strconv.Itoa(tg.pid))
+	code, _, stderr := runCLI("capture", "-o", direct, strconv.Itoa(tg.pid))
 	if code != 0 {
 		t.Fatalf("capture -o FILE: exit %d\n%s", code, stderr)
 	}
@@ -244,7 +245,7 @@ func testCaptureStdout(t *testing.T, tools captTools) {
 	if !a.Complete() || !b.Complete() {
 		t.Errorf("complete: piped %v, direct %v", a.Complete(), b.Complete())
 	}
-	captSame(t, a, b)
+	formattest.Same(t, a, b)
 	tg.waitAll(t, 'T')
 }
 
@@ -263,7 +264,7 @@ func testCaptureTraced(t *testing.T, tools captTools, thread bool) {
 	}
 	holder := captStartTracer(t, tid)
 	out := filepath.Join(t.TempDir(), "traced.psnap")
-	code, _, stderr := captRun("-o", out, strconv.Itoa(tg.pid))
+	code, _, stderr := runCLI("capture", "-o", out, strconv.Itoa(tg.pid))
 	if code != 1 {
 		t.Errorf("exit code %d, want 1", code)
 	}
@@ -345,7 +346,7 @@ func testCaptureOutputExists(t *testing.T, tools captTools) {
 	if err := os.WriteFile(out, old, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	code, _, stderr := captRun("-o", out, strconv.Itoa(tg.pid))
+	code, _, stderr := runCLI("capture", "-o", out, strconv.Itoa(tg.pid))
 	if code != 1 || !strings.Contains(stderr, "already exists") || !strings.Contains(stderr, "--force") {
 		t.Errorf("capture over an existing file: exit %d, stderr %q; want 1, already exists, --force", code, stderr)
 	}
@@ -354,12 +355,12 @@ func testCaptureOutputExists(t *testing.T, tools captTools) {
 	}
 	tg.checkRunning(t)
 
-	code, _, stderr = captRun("--force", "-o", out, strconv.Itoa(tg.pid))
+	code, _, stderr = runCLI("capture", "--force", "-o", out, strconv.Itoa(tg.pid))
 	if code != 0 {
 		t.Fatalf("capture --force: exit %d\n%s", code, stderr)
 	}
 	fresh := filepath.Join(dir, "fresh.psnap")
-	if code, _, stderr := captRun("-o", fresh, strconv.Itoa(tg.pid)); code != 0 {
+	if code, _, stderr := runCLI("capture", "-o", fresh, strconv.Itoa(tg.pid)); code != 0 {
 		t.Fatalf("capture: exit %d\n%s", code, stderr)
 	}
 	for _, path := range []string{out, fresh} {

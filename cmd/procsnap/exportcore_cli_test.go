@@ -2,15 +2,14 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"debug/elf"
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/procsnap/procsnap/format"
+	"github.com/procsnap/procsnap/format/formattest"
 )
 
 // ecArchive writes a small archive captured on machine: one
@@ -18,47 +17,22 @@ import (
 func ecArchive(t *testing.T, machine string) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "t.psnap")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	aw, err := format.NewWriter(f, format.WriterOptions{Workers: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	data := bytes.Repeat([]byte("procsnap"), 1024)
-	steps := []func() error{
-		func() error {
-			return aw.WriteMeta(&format.Meta{PID: 7, Comm: "t", Exe: "/bin/t", Host: format.Host{Machine: machine, PageSize: 4096}})
-		},
-		func() error { return aw.WriteAuxv(make([]byte, 16)) },
-		func() error {
-			return aw.WriteThread(format.Thread{TID: 7, RegSets: []format.RegSet{{Type: 1, Data: make([]byte, 216)}}})
-		},
-		func() error { return aw.BeginRegion(format.RegionDesc{Start: 0x10000, End: 0x12000, Perms: "rw-p"}) },
-		func() error { return aw.WriteData(0x10000, data) },
-		func() error { return aw.EndRegion(format.MethodVMReadv, "") },
-		func() error { return aw.Close(format.End{Complete: true}) },
-	}
-	for _, step := range steps {
-		if err := step(); err != nil {
-			t.Fatal(err)
-		}
-	}
+	formattest.Archive{
+		Options: format.WriterOptions{Workers: 1},
+		Meta:    &format.Meta{PID: 7, Comm: "t", Exe: "/bin/t", Host: format.Host{Machine: machine, PageSize: 4096}},
+		Auxv:    make([]byte, 16),
+		Threads: []format.Thread{{TID: 7, RegSets: []format.RegSet{{Type: 1, Data: make([]byte, 216)}}}},
+		Regions: []formattest.Region{{Desc: format.RegionDesc{Start: 0x10000, Perms: "rw-p"}, Layout: "DD",
+			Data: bytes.Repeat([]byte("procsnap"), 1024)}},
+		End: format.End{Complete: true},
+	}.WriteFile(t, path)
 	return path
-}
-
-func ecRun(args ...string) (int, string, string) {
-	var stdout, stderr bytes.Buffer
-	code := run(context.Background(), args, &stdout, &stderr)
-	return code, stdout.String(), stderr.String()
 }
 
 func TestExportCoreCLI(t *testing.T) {
 	archive := ecArchive(t, "x86_64")
 	core := archive + ".core"
-	if code, _, stderr := ecRun("export-core", archive); code != exitOK {
+	if code, _, stderr := runCLI("export-core", archive); code != exitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
 	ecCheckCoreFile(t, core)
@@ -67,7 +41,7 @@ func TestExportCoreCLI(t *testing.T) {
 	if err := os.WriteFile(core, []byte("keep me"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	code, _, stderr := ecRun("export-core", archive)
+	code, _, stderr := runCLI("export-core", archive)
 	if code != exitFailure || !strings.Contains(stderr, "already exists (use --force") {
 		t.Fatalf("exit %d, stderr %q: want 1 and a --force hint", code, stderr)
 	}
@@ -75,7 +49,7 @@ func TestExportCoreCLI(t *testing.T) {
 		t.Fatalf("the existing file was changed without --force")
 	}
 	// With --force it is replaced, and its mode tightened to 0600.
-	if code, _, stderr := ecRun("export-core", "--force", archive); code != exitOK {
+	if code, _, stderr := runCLI("export-core", "--force", archive); code != exitOK {
 		t.Fatalf("--force: exit %d: %s", code, stderr)
 	}
 	ecCheckCoreFile(t, core)
@@ -103,11 +77,11 @@ func ecCheckCoreFile(t *testing.T, path string) {
 func TestExportCoreCLIOutputs(t *testing.T) {
 	archive := ecArchive(t, "x86_64")
 	out := filepath.Join(t.TempDir(), "x.core")
-	if code, _, stderr := ecRun("export-core", "-o", out, archive); code != exitOK {
+	if code, _, stderr := runCLI("export-core", "-o", out, archive); code != exitOK {
 		t.Fatalf("-o: exit %d: %s", code, stderr)
 	}
 	ecCheckCoreFile(t, out)
-	code, stdout, stderr := ecRun("export-core", "-o", "-", archive)
+	code, stdout, stderr := runCLI("export-core", "-o", "-", archive)
 	want, _ := os.ReadFile(out)
 	if code != exitOK || stdout != string(want) {
 		t.Fatalf("-o -: exit %d, %d bytes on stdout, want %d: %s", code, len(stdout), len(want), stderr)
@@ -138,7 +112,7 @@ func TestExportCoreCLIErrors(t *testing.T) {
 		{"not an archive", []string{text}, exitFailure, "not a procsnap archive"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			code, _, stderr := ecRun(append([]string{"export-core"}, tc.args...)...)
+			code, _, stderr := runCLI(append([]string{"export-core"}, tc.args...)...)
 			if code != tc.code || !strings.Contains(stderr, tc.want) {
 				t.Errorf("exit %d, stderr %q; want %d and %q", code, stderr, tc.code, tc.want)
 			}
@@ -150,7 +124,7 @@ func TestExportCoreCLIErrors(t *testing.T) {
 	if b, _ := os.ReadFile(archive); !bytes.Equal(b, orig) {
 		t.Errorf("the archive was changed")
 	}
-	code, stdout, _ := ecRun("export-core", "--help")
+	code, stdout, _ := runCLI("export-core", "--help")
 	if code != exitOK || !strings.Contains(stdout, "Usage: procsnap export-core") {
 		t.Errorf("--help: exit %d, stdout %q", code, stdout)
 	}
@@ -160,12 +134,9 @@ func TestExportCoreCLIErrors(t *testing.T) {
 // leaves no partial core.
 func TestExportCoreCLIInterrupted(t *testing.T) {
 	archive := ecArchive(t, "x86_64")
-	ctx, cancel := context.WithCancelCause(context.Background())
-	cancel(&signalError{sig: syscall.SIGINT})
-	var stdout, stderr bytes.Buffer
-	code := run(ctx, []string{"export-core", archive}, &stdout, &stderr)
-	if code != 130 || !strings.Contains(stderr.String(), "interrupted by SIGINT") {
-		t.Errorf("exit %d, stderr %q; want 130 and the signal named", code, stderr.String())
+	code, _, stderr := runCLIContext(sigintContext(), "export-core", archive)
+	if code != 130 || !strings.Contains(stderr, "interrupted by SIGINT") {
+		t.Errorf("exit %d, stderr %q; want 130 and the signal named", code, stderr)
 	}
 	if _, err := os.Stat(archive + ".core"); err == nil {
 		t.Errorf("a partial core was left behind")

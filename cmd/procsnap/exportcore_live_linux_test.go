@@ -148,7 +148,7 @@ func ecCaptureExport(t *testing.T, pid int, opts capture.Options) (string, strin
 		t.Fatalf("capture: %v (result %+v)", err, res)
 	}
 	core := filepath.Join(dir, "target.core")
-	if code, _, stderr := ecRun("export-core", "-o", core, archive); code != exitOK {
+	if code, _, stderr := runCLI("export-core", "-o", core, archive); code != exitOK {
 		t.Fatalf("export-core: exit %d: %s", code, stderr)
 	}
 	return archive, core

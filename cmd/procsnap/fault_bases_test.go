@@ -6,6 +6,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -16,18 +17,8 @@ import (
 	"testing"
 
 	"github.com/procsnap/procsnap/format"
+	"github.com/procsnap/procsnap/format/formattest"
 )
-
-// faultBaseRegions is the layout of the Writer-built archives: every page
-// state, every region state, and stored paths that are hostile.
-type faultBaseRegion struct {
-	start, end uint64
-	perms      string
-	path       string
-	skip       string
-	build      func(aw *format.Writer, start, end uint64) error
-	message    string
-}
 
 func faultText(n uint64, seed byte) []byte {
 	b := bytes.Repeat([]byte(fmt.Sprintf("procsnap hostile archive %c: the quick brown fox. ", 'a'+seed%26)), int(n/40)+1)
@@ -43,46 +34,34 @@ func faultRandom(n uint64, seed uint64) []byte {
 	return b
 }
 
-func faultBaseRegions(hostile []string) []faultBaseRegion {
+// faultBaseRegions are the regions of the Writer-built archives: every page
+// state, every region state, and stored paths that are hostile.
+func faultBaseRegions(hostile []string) []formattest.Region {
 	const pg = 4096
-	data := func(aw *format.Writer, start, end uint64) error {
-		return aw.WriteData(start, faultText(end-start, byte(start>>12)))
+	text := func(start uint64, perms, path string, pages int) formattest.Region {
+		return formattest.Region{Desc: format.RegionDesc{Start: start, Perms: perms, Path: path},
+			Layout: strings.Repeat("D", pages), Data: faultText(uint64(pages*pg), byte(start>>12))}
 	}
-	regions := []faultBaseRegion{
-		{start: 0x400000, end: 0x420000, perms: "r-xp", path: "/usr/bin/target", build: data},
-		{start: 0x1000000, end: 0x1080000, perms: "rw-p", path: "[heap]", build: func(aw *format.Writer, s, _ uint64) error {
-			steps := []func() error{
-				func() error { return aw.WriteData(s, faultRandom(16*pg, s)) },
-				func() error { return aw.WriteData(s+16*pg, make([]byte, 16*pg)) }, // zero pages inside chunks
-				func() error { return aw.WriteFill(s+32*pg, s+64*pg, format.PageZero, 0) },
-				func() error { return aw.WriteFill(s+64*pg, s+80*pg, format.PageUnreadable, 5) },
-				func() error { return aw.WriteData(s+80*pg, faultText(48*pg, 3)) },
-			}
-			for _, f := range steps {
-				if err := f(); err != nil {
-					return err
-				}
-			}
-			return nil
-		}},
-		{start: 0x7f0000200000, end: 0x7f0000210000, perms: "---p", skip: "no read permission (capture it with --include-unreadable)"},
-		{start: 0x7ffff0000000, end: 0x7ffff0020000, perms: "rw-p", path: "[stack]", message: "the region vanished mid-capture",
-			build: func(aw *format.Writer, s, _ uint64) error { return aw.WriteData(s, faultText(8*pg, 9)) }},
+	// The heap: random data, zero pages inside chunks, a zero fill, an
+	// unreadable fill, text.
+	heap := formattest.Region{Desc: format.RegionDesc{Start: 0x1000000, Perms: "rw-p", Path: "[heap]"},
+		Layout: strings.Repeat("D", 16) + strings.Repeat("z", 16) + strings.Repeat("Z", 32) + strings.Repeat("U", 16) + strings.Repeat("D", 48),
+		Data:   slices.Concat(faultRandom(16*pg, 0x1000000), make([]byte, 64*pg), faultText(48*pg, 3))}
+	// The stack: 8 pages captured of 32, the rest left to EndRegion.
+	stack := formattest.Region{Desc: format.RegionDesc{Start: 0x7ffff0000000, End: 0x7ffff0020000, Perms: "rw-p", Path: "[stack]"},
+		Layout: strings.Repeat("D", 8), Data: faultText(8*pg, 9), Message: "the region vanished mid-capture"}
+	regions := []formattest.Region{
+		text(0x400000, "r-xp", "/usr/bin/target", 32),
+		heap,
+		{Desc: format.RegionDesc{Start: 0x7f0000200000, End: 0x7f0000210000, Perms: "---p", Skip: "no read permission (capture it with --include-unreadable)"}},
+		stack,
 	}
 	at := uint64(0x7e0000000000)
 	for _, p := range hostile {
-		regions = append(regions, faultBaseRegion{start: at, end: at + 0x8000, perms: "rw-p", path: p, build: data})
+		regions = append(regions, text(at, "rw-p", p, 8))
 		at += 0x100000
 	}
-	slices.SortFunc(regions, func(a, b faultBaseRegion) int {
-		switch {
-		case a.start < b.start:
-			return -1
-		case a.start > b.start:
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(regions, func(a, b formattest.Region) int { return cmp.Compare(a.Desc.Start, b.Desc.Start) })
 	return regions
 }
 
@@ -91,45 +70,21 @@ func faultBaseRegions(hostile []string) []faultBaseRegion {
 // as complete or as interrupted.
 func faultWriterArchive(t *testing.T, chunk int, complete bool, hostile []string) []byte {
 	t.Helper()
-	var buf bytes.Buffer
-	aw, err := format.NewWriter(&buf, format.WriterOptions{PageSize: 4096, ChunkSize: chunk, Workers: 1})
-	if err != nil {
-		t.Fatal(err)
+	a := formattest.Archive{
+		Options: format.WriterOptions{PageSize: 4096, ChunkSize: chunk, Workers: 1},
+		Meta: &format.Meta{ToolVersion: "fault-test", PID: 4242, PPID: 1, Comm: "target", Cmdline: []string{"/usr/bin/target", "--serve"},
+			Exe: "/usr/bin/target", Host: format.Host{Hostname: "evidence", Machine: "x86_64", PageSize: 4096, KernelRelease: "6.1.0"}},
+		Auxv:    faultRandom(64, 1),
+		Regions: faultBaseRegions(hostile),
+		End:     format.End{Complete: complete},
 	}
-	regions := faultBaseRegions(hostile)
-	var maps strings.Builder
-	for _, g := range regions {
-		fmt.Fprintf(&maps, "%x-%x %s 00000000 00:00 0 %s\n", g.start, g.end, g.perms, g.path)
-	}
-	meta := &format.Meta{ToolVersion: "fault-test", PID: 4242, PPID: 1, Comm: "target", Cmdline: []string{"/usr/bin/target", "--serve"},
-		Exe: "/usr/bin/target", Host: format.Host{Hostname: "evidence", Machine: "x86_64", PageSize: 4096, KernelRelease: "6.1.0"}}
-	check := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	check(aw.WriteMeta(meta))
-	check(aw.WriteMaps([]byte(maps.String())))
-	check(aw.WriteAuxv(faultRandom(64, 1)))
 	for _, tid := range []int{4242, 4243} {
-		regs := faultRandom(216, uint64(tid))
-		check(aw.WriteThread(format.Thread{TID: tid, RegSets: []format.RegSet{{Type: 1, Data: regs}, {Type: 2, Data: faultRandom(512, 3)}}}))
+		a.Threads = append(a.Threads, format.Thread{TID: tid, RegSets: []format.RegSet{{Type: 1, Data: faultRandom(216, uint64(tid))}, {Type: 2, Data: faultRandom(512, 3)}}})
 	}
-	for i, g := range regions {
-		check(aw.BeginRegion(format.RegionDesc{Index: i, Start: g.start, End: g.end, Perms: g.perms, Path: g.path, Skip: g.skip,
-			MapsLine: fmt.Sprintf("%x-%x %s 00000000 00:00 0 %s", g.start, g.end, g.perms, g.path)}))
-		if g.build != nil {
-			check(g.build(aw, g.start, g.end))
-		}
-		check(aw.EndRegion(format.MethodVMReadv, g.message))
-	}
-	end := format.End{Complete: complete}
 	if !complete {
-		end.Reason = "interrupted: interrupted by SIGINT"
+		a.End.Reason = "interrupted: interrupted by SIGINT"
 	}
-	check(aw.Close(end))
-	return buf.Bytes()
+	return a.Bytes(t)
 }
 
 type faultBase struct {

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/procsnap/procsnap/format"
+	"github.com/procsnap/procsnap/format/formattest"
 )
 
 const (
@@ -70,7 +71,7 @@ func TestFaultHostileArchives(t *testing.T) {
 	t.Logf("time by base and verb: %v", h.elapsed)
 	t.Logf("%d mutants declare a region above 1 TiB and ran as processes; verbs that hung on them: %v", h.huge, h.hangs)
 	for _, g := range h.growers {
-		t.Logf("in-process peak RSS grew %d MiB: %s %s", g.grewKB>>10, h.verbs[g.verb].name, g.mu.name)
+		t.Logf("in-process peak RSS grew %d MiB: %s %s", g.grewKB>>10, h.verbs[g.verb].name, g.mu.Name)
 	}
 	faultOutOfProcess(t, tools, bases, h.verbs, h.sample, h.growers, h.fails)
 	h.fails.summary()
@@ -78,29 +79,29 @@ func TestFaultHostileArchives(t *testing.T) {
 
 // faultMutants sends the crafted mutants of every base, then n random
 // ones; PROCSNAP_FAULT_ONLY keeps those whose name contains it.
-func faultMutants(t *testing.T, bases []faultBase, seed uint64, n int) <-chan faultMutant {
-	var mutators []*faultMutator
+func faultMutants(t *testing.T, bases []faultBase, seed uint64, n int) <-chan formattest.Mutant {
+	var mutators []*formattest.Mutator
 	for i, b := range bases {
-		m, err := parseFaultModel(b.data)
+		m, err := formattest.NewMutator(i, b.data, rand.New(rand.NewPCG(seed, uint64(i))))
 		if err != nil {
 			t.Fatalf("base %s: %v", b.name, err)
 		}
-		mutators = append(mutators, &faultMutator{rng: rand.New(rand.NewPCG(seed, uint64(i))), base: i, raw: b.data, model: m})
+		mutators = append(mutators, m)
 	}
 	only := os.Getenv("PROCSNAP_FAULT_ONLY")
-	ch := make(chan faultMutant, 4)
+	ch := make(chan formattest.Mutant, 4)
 	go func() {
 		defer close(ch)
 		seq := 0
-		send := func(mu faultMutant) {
+		send := func(mu formattest.Mutant) {
 			seq++
-			mu.seq = seq // picks each verb's mode: the same for every run
-			if only == "" || strings.Contains(mu.name, only) {
+			mu.Seq = seq // picks each verb's mode: the same for every run
+			if only == "" || strings.Contains(mu.Name, only) {
 				ch <- mu
 			}
 		}
-		for i, fm := range mutators {
-			for _, mu := range faultCrafted(i, fm.raw, fm.model) {
+		for _, fm := range mutators {
+			for _, mu := range fm.Crafted(faultLong()) {
 				send(mu)
 			}
 		}
@@ -109,7 +110,7 @@ func faultMutants(t *testing.T, bases []faultBase, seed uint64, n int) <-chan fa
 		made := make([]int, len(mutators))
 		for i := range n {
 			b := order[i%len(order)] % len(mutators)
-			send(mutators[b].mutate(made[b]))
+			send(mutators[b].Mutate(made[b]))
 			made[b]++
 		}
 	}()
@@ -138,7 +139,7 @@ type faultHarness struct {
 	stopped bool          // a verb hung: its goroutine cannot be stopped
 }
 
-func (h *faultHarness) runAll(mutants <-chan faultMutant, workers int) {
+func (h *faultHarness) runAll(mutants <-chan formattest.Mutant, workers int) {
 	var wg sync.WaitGroup
 	for w := range workers {
 		wd := filepath.Join(h.t.TempDir(), strconv.Itoa(w))
@@ -165,20 +166,20 @@ func (h *faultHarness) runAll(mutants <-chan faultMutant, workers int) {
 }
 
 // runOne runs every verb on one mutant; false stops the run (a hang).
-func (h *faultHarness) runOne(mu faultMutant, mpath, out string) bool {
-	if err := os.WriteFile(mpath, mu.data, 0o600); err != nil {
-		h.fails.add("harness", "write", mu.name, nil, err.Error())
+func (h *faultHarness) runOne(mu formattest.Mutant, mpath, out string) bool {
+	if err := os.WriteFile(mpath, mu.Data, 0o600); err != nil {
+		h.fails.add("harness", "write", mu.Name, nil, err.Error())
 		return false
 	}
-	base := h.bases[mu.base].path
+	base := h.bases[mu.Base].path
 	h.mu.Lock()
 	if h.stopped {
 		h.mu.Unlock()
 		return false
 	}
 	h.done++
-	i := mu.seq
-	if k := faultSampleKind(mu.name, i, h.n); k != "" && h.kinds[k] < faultCount(3, 10) {
+	i := mu.Seq
+	if k := faultSampleKind(mu.Name, i, h.n); k != "" && h.kinds[k] < faultCount(3, 10) {
 		h.kinds[k]++
 		h.sample = append(h.sample, faultSample{mu: mu, verb: -1})
 	}
@@ -198,7 +199,7 @@ func (h *faultHarness) runOne(mu faultMutant, mpath, out string) bool {
 		code, stdout, stderr, panicked, hung := runVerbInProcess(args)
 		grew := faultPeakRSS() - rss0
 		h.mu.Lock()
-		h.elapsed[fmt.Sprintf("base%d %s", mu.base, v.name)] += time.Since(t0)
+		h.elapsed[fmt.Sprintf("base%d %s", mu.Base, v.name)] += time.Since(t0)
 		h.growers = faultTopGrowers(h.growers, faultSample{mu: mu, verb: vi, grewKB: grew}, 8)
 		if h.codes[v.name] == nil {
 			h.codes[v.name] = map[int]int{}
@@ -207,19 +208,19 @@ func (h *faultHarness) runOne(mu faultMutant, mpath, out string) bool {
 		h.mu.Unlock()
 		switch {
 		case hung:
-			h.fails.add(v.name, "hung", mu.name, mu.data, strings.Join(args, " "))
+			h.fails.add(v.name, "hung", mu.Name, mu.Data, strings.Join(args, " "))
 			h.mu.Lock()
 			h.stopped = true
 			h.mu.Unlock()
 			return false
 		case panicked != "":
-			h.fails.add(v.name, "panic", mu.name, mu.data, panicked)
+			h.fails.add(v.name, "panic", mu.Name, mu.Data, panicked)
 		case !v.ok(code, stdout, stderr):
-			h.fails.add(v.name, fmt.Sprintf("exit %d without a message", code), mu.name, mu.data,
+			h.fails.add(v.name, fmt.Sprintf("exit %d without a message", code), mu.Name, mu.Data,
 				fmt.Sprintf("args %q stdout %q stderr %q", args, faultClip(stdout), faultClip(stderr)))
 		}
 		if bad, ok := faultCheckOutDir(out, "extract.bin", "core"); !ok {
-			h.fails.add(v.name, "wrote outside -o or with a wrong mode", mu.name, mu.data, bad)
+			h.fails.add(v.name, "wrote outside -o or with a wrong mode", mu.Name, mu.Data, bad)
 		}
 	}
 	return true
@@ -244,7 +245,7 @@ func faultHuge(path string) bool {
 // faultRunHuge runs every verb on a mutant as a separate process, killed
 // after a few seconds. After two hangs of one verb, later huge mutants
 // skip it (each hang costs the timeout).
-func faultRunHuge(h *faultHarness, mu faultMutant, mpath, base, out string, i int) {
+func faultRunHuge(h *faultHarness, mu formattest.Mutant, mpath, base, out string, i int) {
 	for vi, v := range h.verbs {
 		h.mu.Lock()
 		skip := h.hangs[v.name] >= 2

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/procsnap/procsnap/format/formattest"
 )
 
 // faultSampleKind picks mutants for the out-of-process sample: every
@@ -34,7 +36,7 @@ func faultSampleKind(name string, i, n int) string {
 // faultSample is a mutant chosen to run as a separate process, with its
 // verb (-1: rotate over the heavy verbs).
 type faultSample struct {
-	mu     faultMutant
+	mu     formattest.Mutant
 	verb   int
 	grewKB int64
 }
@@ -88,7 +90,7 @@ func faultOutOfProcess(t *testing.T, tools faultTools, bases []faultBase, verbs 
 	heavy := []string{"verify", "export-core", "diff", "extract", "search", "info", "list"}
 	runs := append(faultThinSample(sample), growers...)
 	for k, s := range runs {
-		if err := os.WriteFile(mpath, s.mu.data, 0o600); err != nil {
+		if err := os.WriteFile(mpath, s.mu.Data, 0o600); err != nil {
 			t.Fatal(err)
 		}
 		vi := s.verb
@@ -96,16 +98,16 @@ func faultOutOfProcess(t *testing.T, tools faultTools, bases []faultBase, verbs 
 			vi = slices.IndexFunc(verbs, func(v faultVerb) bool { return v.name == heavy[(k+j)%len(heavy)] })
 		}
 		v := verbs[vi]
-		args := v.args(mpath, bases[s.mu.base].path, out, k)
+		args := v.args(mpath, bases[s.mu.Base].path, out, k)
 		p := faultMeasured(tools, dir, args...)
 		p.begin(t)
 		res := p.wait(faultVerbHang)
 		if res.maxRSSKB > peak {
-			peak, peakWhat = res.maxRSSKB, v.name+" "+s.mu.name
+			peak, peakWhat = res.maxRSSKB, v.name+" "+s.mu.Name
 		}
 		faultCheckProcess(fails, v, s.mu, res, out)
 		if res.maxRSSKB > faultMaxRSSKB {
-			fails.add(v.name, "peak RSS above 256 MiB", s.mu.name, s.mu.data, fmt.Sprintf("%d MiB: %q", res.maxRSSKB>>10, args))
+			fails.add(v.name, "peak RSS above 256 MiB", s.mu.Name, s.mu.Data, fmt.Sprintf("%d MiB: %q", res.maxRSSKB>>10, args))
 		}
 	}
 	t.Logf("%d mutants as separate processes: highest peak RSS %d MiB (%s)", len(runs), peak>>10, peakWhat)
@@ -116,7 +118,7 @@ func faultOutOfProcess(t *testing.T, tools faultTools, bases []faultBase, verbs 
 func faultThinSample(sample []faultSample) []faultSample {
 	var crafted, others []faultSample
 	for _, s := range sample {
-		if strings.Contains(s.mu.name, "/crafted-") {
+		if strings.Contains(s.mu.Name, "/crafted-") {
 			crafted = append(crafted, s)
 		} else {
 			others = append(others, s)
@@ -136,18 +138,18 @@ func faultThinSample(sample []faultSample) []faultSample {
 // faultCheckProcess fails unless a verb run as a process ended by itself,
 // without a panic, explained a failing exit, and wrote nothing in out but
 // its output file (mode 0600). It empties out.
-func faultCheckProcess(fails *faultFailures, v faultVerb, mu faultMutant, res faultRun, out string) {
+func faultCheckProcess(fails *faultFailures, v faultVerb, mu formattest.Mutant, res faultRun, out string) {
 	switch {
 	case res.hung:
-		fails.add(v.name, "hung (process)", mu.name, mu.data, res.String())
+		fails.add(v.name, "hung (process)", mu.Name, mu.Data, res.String())
 	case res.signal != 0:
-		fails.add(v.name, "killed by "+res.signal.String(), mu.name, mu.data, res.String())
+		fails.add(v.name, "killed by "+res.signal.String(), mu.Name, mu.Data, res.String())
 	case strings.Contains(res.stderr, "panic"):
-		fails.add(v.name, "panic (process)", mu.name, mu.data, faultClip(res.stderr))
+		fails.add(v.name, "panic (process)", mu.Name, mu.Data, faultClip(res.stderr))
 	case !v.ok(res.code, res.stdout, res.stderr):
-		fails.add(v.name, fmt.Sprintf("exit %d without a message (process)", res.code), mu.name, mu.data, res.String())
+		fails.add(v.name, fmt.Sprintf("exit %d without a message (process)", res.code), mu.Name, mu.Data, res.String())
 	}
 	if bad, ok := faultCheckOutDir(out, "extract.bin", "core"); !ok {
-		fails.add(v.name, "wrote outside -o or with a wrong mode (process)", mu.name, mu.data, bad)
+		fails.add(v.name, "wrote outside -o or with a wrong mode (process)", mu.Name, mu.Data, bad)
 	}
 }

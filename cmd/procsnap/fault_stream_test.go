@@ -24,23 +24,23 @@ func TestFaultStreamVerify(t *testing.T) {
 	for mu := range faultMutants(t, bases, seed, faultCount(1000, 20000)) {
 		n++
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		s, err := format.VerifyStream(ctx, iotest.HalfReader(bytes.NewReader(mu.data)))
+		s, err := format.VerifyStream(ctx, iotest.HalfReader(bytes.NewReader(mu.Data)))
 		cancel()
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-			t.Errorf("%s: the stream was not verified in 30 s", mu.name)
+			t.Errorf("%s: the stream was not verified in 30 s", mu.Name)
 			continue
 		}
-		r, ferr := format.NewReader(bytes.NewReader(mu.data), int64(len(mu.data)))
+		r, ferr := format.NewReader(bytes.NewReader(mu.Data), int64(len(mu.Data)))
 		switch {
 		case err != nil && ferr == nil:
-			t.Errorf("%s: the stream is refused (%v), the file opens", mu.name, err)
+			t.Errorf("%s: the stream is refused (%v), the file opens", mu.Name, err)
 		case err == nil && ferr != nil:
-			t.Errorf("%s: the stream verifies (ok %v), the file does not open: %v", mu.name, s.OK, ferr)
+			t.Errorf("%s: the stream verifies (ok %v), the file does not open: %v", mu.Name, s.OK, ferr)
 		case err == nil:
 			if v := r.Verify(context.Background()); s.OK != v.OK {
 				disagree++
 				if s.OK || !faultOutOfOrder(s) {
-					t.Errorf("%s: stream ok %v %v; file ok %v %v", mu.name, s.OK, s.Problems, v.OK, v.Problems)
+					t.Errorf("%s: stream ok %v %v; file ok %v %v", mu.Name, s.OK, s.Problems, v.OK, v.Problems)
 				}
 			}
 		}

@@ -5,7 +5,6 @@ package main
 // that turns a panic or a hang into a failure.
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -90,9 +89,8 @@ func faultVerbs(search bool) []faultVerb {
 
 // faultSearchReady reports whether search is implemented yet.
 func faultSearchReady() bool {
-	var out, errb bytes.Buffer
-	run(context.Background(), []string{"search", "--help"}, &out, &errb)
-	return !strings.Contains(out.String()+errb.String(), "not implemented")
+	_, stdout, stderr := runCLI("search", "--help")
+	return !strings.Contains(stdout+stderr, "not implemented")
 }
 
 // faultFailures groups failures by verb and symptom.
@@ -127,8 +125,8 @@ func (f *faultFailures) summary() {
 	}
 }
 
-// runVerbInProcess runs one verb through run() with a hang guard, turning a
-// panic into a failure. It returns the exit code and outputs.
+// runVerbInProcess runs one verb through runCLIContext with a hang guard,
+// turning a panic into a failure. It returns the exit code and outputs.
 func runVerbInProcess(args []string) (code int, stdout, stderr string, panicked string, hung bool) {
 	type result struct {
 		code           int
@@ -140,15 +138,13 @@ func runVerbInProcess(args []string) (code int, stdout, stderr string, panicked 
 	done := make(chan result, 1)
 	go func() {
 		var res result
-		var out, errb bytes.Buffer
 		defer func() {
 			if p := recover(); p != nil {
 				res.panicked = fmt.Sprintf("%v\n%s", p, debug.Stack())
 			}
-			res.stdout, res.stderr = out.String(), errb.String()
 			done <- res
 		}()
-		res.code = run(ctx, args, &out, &errb)
+		res.code, res.stdout, res.stderr = runCLIContext(ctx, args...)
 	}()
 	select {
 	case r := <-done:

@@ -10,7 +10,7 @@ import (
 func TestHelpFlagRendering(t *testing.T) {
 	for _, name := range verbOrder {
 		t.Run(name, func(t *testing.T) {
-			code, stdout, _ := offRun(name, "--help")
+			code, stdout, _ := runCLI(name, "--help")
 			if code != exitOK {
 				t.Fatalf("%s --help: exit %d", name, code)
 			}
@@ -27,19 +27,19 @@ func TestHelpFlagRendering(t *testing.T) {
 func TestHelpVerb(t *testing.T) {
 	for _, name := range verbOrder {
 		t.Run(name, func(t *testing.T) {
-			code, stdout, stderr := offRun("help", name)
-			_, want, _ := offRun(name, "--help")
+			code, stdout, stderr := runCLI("help", name)
+			_, want, _ := runCLI(name, "--help")
 			if code != exitOK || stderr != "" || stdout != want {
 				t.Errorf("help %s: exit %d, stderr %q, stdout differs from %s --help: %v", name, code, stderr, name, stdout != want)
 			}
 		})
 	}
 	for _, args := range [][]string{{"help", "bogus"}, {"help", "list", "info"}} {
-		if code, stdout, stderr := offRun(args...); code != exitUsage || stdout != "" || stderr == "" {
+		if code, stdout, stderr := runCLI(args...); code != exitUsage || stdout != "" || stderr == "" {
 			t.Errorf("%v: exit %d, stdout %q, stderr %q", args, code, stdout, stderr)
 		}
 	}
-	if code, stdout, _ := offRun("help"); code != exitOK || !strings.Contains(stdout, "Usage: procsnap VERB") {
+	if code, stdout, _ := runCLI("help"); code != exitOK || !strings.Contains(stdout, "Usage: procsnap VERB") {
 		t.Errorf("help: exit %d:\n%s", code, stdout)
 	}
 }
@@ -47,11 +47,11 @@ func TestHelpVerb(t *testing.T) {
 // TestHelpSelfContained: no help sends the reader to docs/ (an installed
 // binary has none); procsnap --help lists every verb with its exit codes.
 func TestHelpSelfContained(t *testing.T) {
-	_, top, _ := offRun("--help")
+	_, top, _ := runCLI("--help")
 	checkGolden(t, "help.txt", "", strings.ReplaceAll(top, version, "$VERSION"))
 	texts := map[string]string{"procsnap --help": top}
 	for _, name := range verbOrder {
-		_, texts[name+" --help"], _ = offRun(name, "--help")
+		_, texts[name+" --help"], _ = runCLI(name, "--help")
 		if !strings.Contains(top, "  "+name+" ") {
 			t.Errorf("procsnap --help does not list %s", name)
 		}

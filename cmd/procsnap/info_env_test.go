@@ -26,11 +26,11 @@ func TestInfoEnviron(t *testing.T) {
 		{"info-env.txt", []string{"info", path}, exitOK, false},
 		{"info-environ.txt", []string{"info", "--environ", path}, exitOK, false},
 	})
-	_, plain, _ := offRun("info", path)
+	_, plain, _ := runCLI("info", path)
 	if strings.Contains(plain, "s3cr3t") || !strings.Contains(plain, "3 variables stored") || !strings.Contains(plain, "info --environ") {
 		t.Errorf("info without --environ:\n%s", plain)
 	}
-	_, shown, _ := offRun("info", "--environ", path)
+	_, shown, _ := runCLI("info", "--environ", path)
 	if !strings.Contains(shown, "  API_TOKEN=s3cr3t\n") || strings.Contains(shown, "\x1b") {
 		t.Errorf("info --environ:\n%q", shown)
 	}
@@ -41,7 +41,7 @@ func TestInfoEnviron(t *testing.T) {
 		{[]string{"info", "--json", path}, nil},
 		{[]string{"info", "--json", "--environ", path}, envSample().meta.Environ},
 	} {
-		_, stdout, _ := offRun(c.args...)
+		_, stdout, _ := runCLI(c.args...)
 		var x struct {
 			Cwd, Root    *string
 			EnvironCount int       `json:"environ_count"`

@@ -7,8 +7,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
+
+	"github.com/procsnap/procsnap/format/formattest"
 )
 
 // The JSON contract (issue 15): with --json, stdout holds exactly one JSON
@@ -21,14 +22,14 @@ func jsonFixtures(t *testing.T) map[string]string {
 	dir := t.TempDir()
 	full := sampleArchive().write(t, "")
 	bad, span := corruptChunk(t, full, 1, 1)
-	n := int64((span.End - span.Start) / offPS)
+	hashes := int64(formattest.RecordField(t, full, span.Offset(), "hashes").Offset) // in the chunk's header
 	interrupted := sampleArchive()
 	interrupted.end.Complete, interrupted.end.Reason = false, "interrupted by SIGINT"
 	files := map[string][]byte{
 		"good":        full,
 		"changed":     changedSample().write(t, ""),
 		"corrupt":     bad,
-		"header":      flipAt(full, span.Offset()+16+20+n+3), // a damaged chunk header
+		"header":      flipAt(full, hashes+3), // a damaged chunk header
 		"interrupted": interrupted.write(t, ""),
 		"random":      bytes.Repeat([]byte("not an archive "), 300),
 		"empty":       {},
@@ -106,16 +107,13 @@ func TestJSONContract(t *testing.T) {
 			}
 			ctx := context.Background()
 			if c.sig {
-				cctx, cancel := context.WithCancelCause(ctx)
-				cancel(&signalError{sig: syscall.SIGINT})
-				ctx = cctx
+				ctx = sigintContext()
 			}
-			var stdout, stderr bytes.Buffer
-			code := run(ctx, args, &stdout, &stderr)
+			code, stdout, stderr := runCLIContext(ctx, args...)
 			if code != c.code {
-				t.Errorf("exit %d, want %d; stderr %q", code, c.code, stderr.String())
+				t.Errorf("exit %d, want %d; stderr %q", code, c.code, stderr)
 			}
-			checkJSONDocument(t, stdout.Bytes(), code, c.kind)
+			checkJSONDocument(t, []byte(stdout), code, c.kind)
 		})
 	}
 }

@@ -35,7 +35,7 @@ func TestListFilters(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(strings.Join(c.flags, " "), func(t *testing.T) {
-			code, stdout, stderr := offRun(append(append([]string{"list", "--json"}, c.flags...), path)...)
+			code, stdout, stderr := runCLI(append(append([]string{"list", "--json"}, c.flags...), path)...)
 			if code != exitOK {
 				t.Fatalf("exit %d: %s", code, stderr)
 			}
@@ -50,7 +50,7 @@ func TestListFilters(t *testing.T) {
 			if !reflect.DeepEqual(got, c.want) {
 				t.Errorf("JSON lists regions %v, want %v", got, c.want)
 			}
-			_, text, _ := offRun(append(append([]string{"list"}, c.flags...), path)...)
+			_, text, _ := runCLI(append(append([]string{"list"}, c.flags...), path)...)
 			lines := strings.Split(strings.TrimSpace(text), "\n")
 			for i, idx := range c.want {
 				if i+1 >= len(lines) || !strings.HasPrefix(lines[i+1], strconv.Itoa(idx)+" ") {
@@ -66,7 +66,7 @@ func TestListFilterUsage(t *testing.T) {
 	for _, flags := range [][]string{
 		{"--perms", "rq"}, {"--perms", "r-x"}, {"--state", "done"}, {"--state", "partial,"}, {"--path", ""},
 	} {
-		code, stdout, stderr := offRun(append(append([]string{"list"}, flags...), path)...)
+		code, stdout, stderr := runCLI(append(append([]string{"list"}, flags...), path)...)
 		if code != exitUsage || stdout != "" || !strings.Contains(stderr, flags[0]) {
 			t.Errorf("%v: exit %d, stdout %q, stderr %q; want a usage error naming %s", flags, code, stdout, stderr, flags[0])
 		}

@@ -8,15 +8,18 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/procsnap/procsnap/format"
+	"github.com/procsnap/procsnap/format/formattest"
 	"github.com/procsnap/procsnap/snapshot/diff"
 )
 
 // BenchmarkOffline measures the offline verbs on a large pair of
-// snapshots written with format.Writer: PROCSNAP_BENCH_SIZE bytes (default
-// 256MiB) in 8 regions, pages in turn zero, text and random; the second
+// snapshots: PROCSNAP_BENCH_SIZE bytes (default 256MiB) in 8 regions, pages
+// in turn zero, text and random (formattest.MixedPages); the second
 // snapshot has 37 pages changed. Compare:
 //
 //	extract-4KiB   vs  decompress-all   (one page vs every chunk of one archive)
@@ -78,72 +81,40 @@ func benchChangedPages(size int64) map[int64]bool {
 	return out
 }
 
-// writeBenchArchive writes size bytes in 8 regions (a gap between each);
-// changed pages (by page number over the whole snapshot) get new bytes.
+// writeBenchArchive writes size bytes of formattest.MixedPages in 8
+// regions (a gap between each); changed pages (by page number over the
+// whole snapshot) get new bytes.
 func writeBenchArchive(b *testing.B, path string, size int64, changed map[int64]bool) {
+	data := formattest.MixedPages(int(size))
+	for p := range changed {
+		binary.LittleEndian.PutUint64(data[p*offPS+offPS/2:], 0xc4a17ed)
+	}
+	per := size / 8 / offPS * offPS
+	a := formattest.Archive{End: format.End{Complete: true}}
+	for i := range int64(8) {
+		start := benchRegionStart + uint64(i)*uint64(per+1<<20)
+		a.Regions = append(a.Regions, formattest.Region{Desc: format.RegionDesc{Start: start, Perms: "rw-p"},
+			Layout: strings.Repeat("D", int(per/offPS)), Data: data[i*per : (i+1)*per]})
+	}
 	f, err := os.Create(path)
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer f.Close()
-	w, err := format.NewWriter(f, format.WriterOptions{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	per := size / 8 / offPS * offPS
-	buf := make([]byte, per)
-	for i := range 8 {
-		start := benchRegionStart + uint64(i)*uint64(per+1<<20)
-		d := format.RegionDesc{Index: i, Start: start, End: start + uint64(per), Perms: "rw-p"}
-		fillBenchRegion(buf, int64(i)*per/offPS, changed)
-		for _, err := range []error{w.BeginRegion(d), w.WriteData(start, buf), w.Flush(), w.EndRegion(format.MethodVMReadv, "")} {
-			if err != nil {
-				b.Fatal(err)
-			}
-		}
-	}
-	if err := w.Close(format.End{Complete: true}); err != nil {
-		b.Fatal(err)
-	}
+	a.Write(b, f)
 }
 
-var benchWords = []string{"the", "process", "memory", "GET /index.html HTTP/1.1", "user=admin", "0x7ffd12345678",
-	"{\"id\":42,\"name\":\"procsnap\"}", "session", "token", "error:", "connection", "kernel"}
-
-// fillBenchRegion fills buf with pages zero, text, random in turn; first is
-// the snapshot-wide number of buf's first page.
-func fillBenchRegion(buf []byte, first int64, changed map[int64]bool) {
-	rng := rand.New(rand.NewPCG(uint64(first), 1))
-	for p := 0; p*offPS < len(buf); p++ {
-		page := buf[p*offPS : (p+1)*offPS]
-		clear(page)
-		switch p % 3 {
-		case 1:
-			for k := 0; k < offPS; {
-				k += copy(page[k:], benchWords[rng.IntN(len(benchWords))]+" ")
-			}
-		case 2:
-			for k := 0; k < offPS; k += 8 {
-				binary.LittleEndian.PutUint64(page[k:], rng.Uint64())
-			}
-		}
-		if changed[first+int64(p)] {
-			binary.LittleEndian.PutUint64(page[offPS/2:], 0xc4a17ed)
-		}
-	}
-}
-
-func decompressAll(b *testing.B, path string) {
+// decompressAll is a plain decompression of the archive at path: how
+// long opening it and reading every region takes.
+func decompressAll(b *testing.B, path string) time.Duration {
+	t0 := time.Now()
 	r, err := format.Open(path)
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer r.Close()
-	for _, g := range r.Regions() {
-		if err := r.ReadRange(g, g.Desc.Start, g.Desc.End, func(format.Run) error { return nil }); err != nil {
-			b.Fatal(err)
-		}
-	}
+	formattest.ReadAll(b, r)
+	return time.Since(t0)
 }
 
 // checkBenchDiff makes sure the pair differs in exactly the pages changed.

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/procsnap/procsnap/format/formattest"
 )
 
 // changedSample is the sample archive a moment later: in the heap (16 KiB
@@ -70,7 +72,7 @@ func TestDiffKnownPages(t *testing.T) {
 	dir := t.TempDir()
 	old := writeTemp(t, dir, "old.psnap", sampleArchive())
 	newer := writeTemp(t, dir, "new.psnap", changedSample())
-	code, stdout, stderr := offRun("diff", "--json", old, newer)
+	code, stdout, stderr := runCLI("diff", "--json", old, newer)
 	if code != exitFailure || stderr != "" {
 		t.Fatalf("exit %d, stderr %q", code, stderr)
 	}
@@ -115,7 +117,7 @@ func TestDiffStoppedPair(t *testing.T) {
 	s.chunk = 4096
 	b := writeTemp(t, dir, "b.psnap", s)
 	for _, args := range [][]string{{"diff", a, b}, {"diff", "--strict", b, a}} {
-		code, stdout, stderr := offRun(args...)
+		code, stdout, stderr := runCLI(args...)
 		if code != exitOK || stdout != "no differences (6 regions unchanged)\n" || stderr != "" {
 			t.Errorf("%v: exit %d, stdout %q, stderr %q", args, code, stdout, stderr)
 		}
@@ -139,8 +141,8 @@ func TestDiffDamage(t *testing.T) {
 	stored := filepath.Join(dir, "stored.psnap")
 	header := filepath.Join(dir, "header.psnap")
 	bad, span := corruptChunk(t, full, 1, 1)
-	n := int64((span.End - span.Start) / offPS)
-	for name, b := range map[string][]byte{good: full, stored: bad, header: flipAt(full, span.Offset()+16+20+n+3)} {
+	hashes := int64(formattest.RecordField(t, full, span.Offset(), "hashes").Offset) // in the chunk's header
+	for name, b := range map[string][]byte{good: full, stored: bad, header: flipAt(full, hashes+3)} {
 		if err := os.WriteFile(name, b, 0o600); err != nil {
 			t.Fatal(err)
 		}
@@ -157,7 +159,7 @@ func TestDiffDamage(t *testing.T) {
 		{[]string{"diff", good, filepath.Join(dir, "..")}, 2, "NEW: open archive"},
 	}
 	for _, c := range cases {
-		code, _, stderr := offRun(c.args...)
+		code, _, stderr := runCLI(c.args...)
 		if code != c.code || !strings.Contains(stderr, c.msg) {
 			t.Errorf("%v: exit %d (want %d), stderr %q (want %q)", c.args[1:], code, c.code, stderr, c.msg)
 		}
@@ -176,11 +178,11 @@ func TestDiffNotes(t *testing.T) {
 	if err := os.WriteFile(cut, cutInRegion(t, sampleArchive().write(t, ""), 3), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	code, _, stderr := offRun("diff", a, b)
+	code, _, stderr := runCLI("diff", a, b)
 	if code != exitOK || !strings.Contains(stderr, "different processes (pid 4242 and 5151)") {
 		t.Errorf("different pids: exit %d: %s", code, stderr)
 	}
-	code, stdout, stderr := offRun("diff", a, cut)
+	code, stdout, stderr := runCLI("diff", a, cut)
 	if code != exitFailure || !strings.Contains(stderr, "cut.psnap is incomplete") || !strings.Contains(stdout, "removed  0x7ffd00000000") {
 		t.Errorf("cut archive: exit %d:\n%s\n%s", code, stdout, stderr)
 	}

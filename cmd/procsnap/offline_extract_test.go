@@ -12,7 +12,7 @@ import (
 // extractTo runs extract with args and -o out and returns the file's bytes.
 func extractTo(t *testing.T, out string, args ...string) ([]byte, string) {
 	t.Helper()
-	code, stdout, stderr := offRun(append([]string{"extract", "-o", out}, args...)...)
+	code, stdout, stderr := runCLI(append([]string{"extract", "-o", out}, args...)...)
 	if code != exitOK {
 		t.Fatalf("extract %v: exit %d: %s", args, code, stderr)
 	}
@@ -109,7 +109,7 @@ func TestExtractSelectorErrors(t *testing.T) {
 		{[]string{"--range", "0x602000-0x601000"}, "the end must be above the start"},
 	}
 	for _, c := range cases {
-		code, stdout, stderr := offRun(append(append([]string{"extract", "-o", "-"}, c.args...), path)...)
+		code, stdout, stderr := runCLI(append(append([]string{"extract", "-o", "-"}, c.args...), path)...)
 		if code != exitUsage || !strings.Contains(stderr, c.msg) || stdout != "" {
 			t.Errorf("%v: exit %d, stdout %d bytes, stderr:\n%s\nwant it to contain:\n%s", c.args, code, len(stdout), stderr, c.msg)
 		}
@@ -118,7 +118,7 @@ func TestExtractSelectorErrors(t *testing.T) {
 
 func TestExtractStdout(t *testing.T) {
 	path, a, _ := writeSample(t)
-	code, stdout, stderr := offRun("extract", "--region", "1", "-o", "-", path)
+	code, stdout, stderr := runCLI("extract", "--region", "1", "-o", "-", path)
 	if code != exitOK || stdout != string(a.regions[1].bytes()) {
 		t.Fatalf("exit %d, %d bytes: %s", code, len(stdout), stderr)
 	}
@@ -136,7 +136,7 @@ func TestExtractOutputFile(t *testing.T) {
 	if !bytes.Equal(got, heap) {
 		t.Fatal("default output differs")
 	}
-	if code, _, stderr := offRun("extract", "--region", "0", "-o", def, path); code != exitFailure ||
+	if code, _, stderr := runCLI("extract", "--region", "0", "-o", def, path); code != exitFailure ||
 		!strings.Contains(stderr, "already exists (use --force to overwrite it)") {
 		t.Errorf("overwrite without --force: exit %d: %s", code, stderr)
 	}
@@ -150,7 +150,7 @@ func TestExtractOutputFile(t *testing.T) {
 		t.Error("--force output differs")
 	}
 	// Never onto the archive itself, even with --force.
-	if code, _, stderr := offRun("extract", "--force", "--region", "0", "-o", path, path); code != exitUsage ||
+	if code, _, stderr := runCLI("extract", "--force", "--region", "0", "-o", path, path); code != exitUsage ||
 		!strings.Contains(stderr, "is the archive itself") {
 		t.Errorf("extract onto the archive: exit %d: %s", code, stderr)
 	}
@@ -170,7 +170,7 @@ func TestExtractDamaged(t *testing.T) {
 	if err := os.WriteFile(path, bad, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	code, stdout, _ := offRun("verify", path)
+	code, stdout, _ := runCLI("verify", path)
 	if code != exitFailure || !strings.Contains(stdout, "region 1 (600000-615000 rw-p [heap])") {
 		t.Errorf("verify: exit %d:\n%s", code, stdout)
 	}
@@ -181,7 +181,7 @@ func TestExtractDamaged(t *testing.T) {
 		}
 	}
 	out := filepath.Join(dir, "heap.bin")
-	code, _, stderr := offRun("extract", "--region", "1", "-o", out, path)
+	code, _, stderr := runCLI("extract", "--region", "1", "-o", out, path)
 	want := a.regions[1].bytes()
 	clear(want[span.Start-0x600000 : span.End-0x600000])
 	got, _ := os.ReadFile(out)
@@ -200,7 +200,7 @@ func TestExtractTruncated(t *testing.T) {
 	if !bytes.Equal(got, a.regions[1].bytes()) {
 		t.Error("a region footed before the cut differs")
 	}
-	code, stdout, stderr := offRun("extract", "--region", "3", "-o", "-", path)
+	code, stdout, stderr := runCLI("extract", "--region", "3", "-o", "-", path)
 	if code != exitOK || stdout != string(make([]byte, 3*offPS)) ||
 		!strings.Contains(stderr, "0x7f0000010000-0x7f0000013000  missing from the archive (cut off or damaged)") {
 		t.Errorf("truncated region: exit %d:\n%s", code, stderr)

@@ -1,18 +1,16 @@
 package main
 
 import (
-	"bytes"
-	"context"
 	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/procsnap/procsnap/format"
+	"github.com/procsnap/procsnap/format/formattest"
 )
 
 // Fixtures for the offline verbs: archives written with format.Writer from
@@ -65,10 +63,6 @@ func (g offRegion) desc(i int) format.RegionDesc {
 	if g.inode != 0 {
 		d.DevMajor, d.DevMinor = 8, 1
 	}
-	d.MapsLine = fmt.Sprintf("%x-%x %s %08x %02x:%02x %d", d.Start, d.End, d.Perms, d.Offset, d.DevMajor, d.DevMinor, d.Inode)
-	if d.Path != "" {
-		d.MapsLine += strings.Repeat(" ", max(1, 73-len(d.MapsLine))) + d.Path
-	}
 	return d
 }
 
@@ -101,75 +95,48 @@ func (g offRegion) bytes() []byte {
 	return b
 }
 
-// write writes the archive to path and returns its bytes.
+// write writes the archive to path (unless "") and returns its bytes.
 func (a offArchive) write(t testing.TB, path string) []byte {
 	t.Helper()
-	var buf bytes.Buffer
-	w, err := format.NewWriter(&buf, format.WriterOptions{ChunkSize: a.chunk, Workers: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	if a.meta != nil {
-		must(w.WriteMeta(a.meta))
-	}
-	var maps strings.Builder
+	fa := formattest.Archive{Options: format.WriterOptions{ChunkSize: a.chunk, Workers: 2}, Meta: a.meta,
+		Threads: a.threads, End: a.end}
 	for i, g := range a.regions {
-		maps.WriteString(g.desc(i).MapsLine + "\n")
+		fa.Regions = append(fa.Regions, g.region(t, i))
 	}
-	must(w.WriteMaps([]byte(maps.String())))
-	for _, th := range a.threads {
-		must(w.WriteThread(th))
+	if path == "" {
+		return fa.Bytes(t)
 	}
-	for i, g := range a.regions {
-		must(w.BeginRegion(g.desc(i)))
-		n := len(g.pages)
-		if g.stop > 0 {
-			n = g.stop
-		}
-		for k := 0; g.skip == "" && k < n; {
-			k = offWriteRun(t, w, g, k, n)
-		}
-		must(w.EndRegion(format.MethodVMReadv, g.message))
-	}
-	must(w.Close(a.end))
-	if path != "" {
-		must(os.WriteFile(path, buf.Bytes(), 0o600))
-	}
-	return buf.Bytes()
+	return fa.WriteFile(t, path)
 }
 
-// offWriteRun writes the run of pages starting at k (of the first n) that
-// one Writer call takes, and returns where the next run starts.
-func offWriteRun(t testing.TB, w *format.Writer, g offRegion, k, n int) int {
-	t.Helper()
-	p := g.pages[k]
-	addr := g.start + uint64(k)*offPS
-	var err error
-	j := k + 1
-	switch p.kind {
-	case pgData, pgText, pgZeroData:
-		data := p.bytes()
-		for ; j < n && g.pages[j].kind <= pgZeroData; j++ {
-			data = append(data, g.pages[j].bytes()...)
+// region is region i as formattest writes it: its first stop pages, if
+// stop is set.
+func (g offRegion) region(t testing.TB, i int) formattest.Region {
+	n := len(g.pages)
+	if g.stop > 0 {
+		n = g.stop
+	}
+	r := formattest.Region{Desc: g.desc(i), Message: g.message, Data: make([]byte, n*offPS)}
+	layout := make([]byte, n)
+	for k, p := range g.pages[:n] {
+		switch p.kind {
+		case pgData, pgText:
+			layout[k] = 'D'
+			copy(r.Data[k*offPS:], p.bytes())
+		case pgZeroData:
+			layout[k] = 'z'
+		case pgZeroFill:
+			layout[k] = 'Z'
+		case pgUnreadable:
+			if layout[k] = formattest.Unreadable(p.errno); layout[k] == 0 {
+				t.Fatalf("region %d page %d: errno %d, formattest writes EIO or EFAULT", i, k, p.errno)
+			}
+		case pgNotCapt:
+			layout[k] = 'N'
 		}
-		err = w.WriteData(addr, data)
-	case pgZeroFill:
-		err = w.WriteFill(addr, addr+offPS, format.PageZero, 0)
-	case pgUnreadable:
-		err = w.WriteFill(addr, addr+offPS, format.PageUnreadable, p.errno)
-	case pgNotCapt:
-		err = w.WriteFill(addr, addr+offPS, format.PageNotCaptured, 0)
 	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return j
+	r.Layout = string(layout)
+	return r
 }
 
 // prstatus builds an x86-64 NT_PRSTATUS register set with rip and rsp.
@@ -235,13 +202,6 @@ func sampleArchive() offArchive {
 		end: format.End{Complete: true, Finished: time.Date(2026, 3, 1, 12, 0, 1, 500000000, time.UTC),
 			FrozenNS: 12345678},
 	}
-}
-
-// offRun runs procsnap in-process and returns its exit code and outputs.
-func offRun(args ...string) (int, string, string) {
-	var stdout, stderr bytes.Buffer
-	code := run(context.Background(), args, &stdout, &stderr)
-	return code, stdout.String(), stderr.String()
 }
 
 // writeSample writes the sample archive into a new temporary directory.

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"encoding/binary"
 	"flag"
 	"os"
 	"path/filepath"
@@ -10,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/procsnap/procsnap/format"
+	"github.com/procsnap/procsnap/format/formattest"
 )
 
 var updateGolden = flag.Bool("update", false, "rewrite the golden files in testdata/golden/")
@@ -51,7 +51,7 @@ func runGoldenCases(t *testing.T, dir string, cases []goldenCase) {
 	t.Helper()
 	for _, c := range cases {
 		t.Run(c.golden, func(t *testing.T) {
-			code, stdout, stderr := offRun(c.args...)
+			code, stdout, stderr := runCLI(c.args...)
 			if code != c.code {
 				t.Errorf("%v: exit %d, want %d; stderr:\n%s", c.args, code, c.code, stderr)
 			}
@@ -80,7 +80,7 @@ func TestOfflineGolden(t *testing.T) {
 func TestOfflineHelp(t *testing.T) {
 	for _, v := range verbOrder {
 		t.Run(v, func(t *testing.T) {
-			code, stdout, stderr := offRun(v, "--help")
+			code, stdout, stderr := runCLI(v, "--help")
 			if code != exitOK || stderr != "" {
 				t.Errorf("%s --help: exit %d, stderr %q", v, code, stderr)
 			}
@@ -104,21 +104,21 @@ func TestOfflineUsageErrors(t *testing.T) {
 		{"extract", "--addr", "0x1", path}, {"extract", "--path", "nothing-like-it", path},
 	}
 	for _, args := range cases {
-		if code, stdout, stderr := offRun(args...); code != exitUsage || stderr == "" || stdout != "" {
+		if code, stdout, stderr := runCLI(args...); code != exitUsage || stderr == "" || stdout != "" {
 			t.Errorf("%v: exit %d (want %d), stdout %q, stderr %q", args, code, exitUsage, stdout, stderr)
 		}
 	}
 	missing := filepath.Join(t.TempDir(), "missing.psnap")
 	for _, v := range []string{"info", "list", "extract --region 0"} {
 		args := append(strings.Fields(v), missing)
-		if code, _, stderr := offRun(args...); code != exitFailure || !strings.Contains(stderr, "no such file") {
+		if code, _, stderr := runCLI(args...); code != exitFailure || !strings.Contains(stderr, "no such file") {
 			t.Errorf("%v: exit %d, stderr %q", args, code, stderr)
 		}
 	}
-	if code, _, _ := offRun("verify", missing); code != exitUsage {
+	if code, _, _ := runCLI("verify", missing); code != exitUsage {
 		t.Errorf("verify of a missing file: exit %d, want %d", code, exitUsage)
 	}
-	if code, _, _ := offRun("diff", missing, path); code != 2 {
+	if code, _, _ := runCLI("diff", missing, path); code != 2 {
 		t.Errorf("diff with a missing file: exit %d, want 2", code)
 	}
 }
@@ -128,24 +128,18 @@ func TestOfflineUsageErrors(t *testing.T) {
 func corruptChunk(t *testing.T, arch []byte, idx, k int) ([]byte, format.Span) {
 	t.Helper()
 	out := bytes.Clone(arch)
-	r, err := format.NewReader(bytes.NewReader(out), int64(len(out)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range r.Region(idx).Spans() {
+	for _, s := range formattest.Open(t, out).Region(idx).Spans() {
 		if !s.IsChunk() {
 			continue
 		}
 		if k--; k >= 0 {
 			continue
 		}
-		n := int((s.End - s.Start) / offPS)
-		head := int(s.Offset()) + 16 + 36 + 9*n // record header, chunk header
-		stored := int(binary.LittleEndian.Uint32(out[head-12:]))
-		if stored == 0 {
+		stored := formattest.RecordField(t, out, s.Offset(), "stored")
+		if stored.Size == 0 {
 			t.Fatalf("chunk at %#x stores nothing", s.Start)
 		}
-		out[head+stored/2] ^= 0x5a
+		out[stored.Offset+stored.Size/2] ^= 0x5a
 		return out, s
 	}
 	t.Fatalf("region %d has too few chunks", idx)
@@ -156,11 +150,7 @@ func corruptChunk(t *testing.T, arch []byte, idx, k int) ([]byte, format.Span) {
 // idx's descriptor: idx keeps its descriptor but loses its footer.
 func cutInRegion(t *testing.T, arch []byte, idx int) []byte {
 	t.Helper()
-	r, err := format.NewReader(bytes.NewReader(arch), int64(len(arch)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range r.Region(idx).Spans() {
+	for _, s := range formattest.Open(t, arch).Region(idx).Spans() {
 		if s.Offset() > 0 {
 			return bytes.Clone(arch[:s.Offset()+20])
 		}

@@ -197,11 +197,11 @@ func TestLiveDiffKnownPages(t *testing.T) {
 	tg.change(t, 3, 11, 12, 20, 40, 41)
 	b := liveCapture(t, tg.pid, dir, "b.psnap")
 	for _, p := range []string{a, b} {
-		if code, stdout, _ := offRun("verify", p); code != exitOK {
+		if code, stdout, _ := runCLI("verify", p); code != exitOK {
 			t.Errorf("verify %s: exit %d:\n%s", filepath.Base(p), code, stdout)
 		}
 	}
-	code, stdout, stderr := offRun("diff", "--json", a, b)
+	code, stdout, stderr := runCLI("diff", "--json", a, b)
 	if code != exitFailure {
 		t.Fatalf("diff: exit %d, want 1: %s", code, stderr)
 	}
@@ -237,11 +237,11 @@ func TestLiveStoppedPair(t *testing.T) {
 	dir := t.TempDir()
 	c := liveCapture(t, tg.pid, dir, "c.psnap")
 	d := liveCapture(t, tg.pid, dir, "d.psnap")
-	if code, stdout, stderr := offRun("diff", c, d); code != exitOK || !strings.HasPrefix(stdout, "no differences") {
+	if code, stdout, stderr := runCLI("diff", c, d); code != exitOK || !strings.HasPrefix(stdout, "no differences") {
 		t.Errorf("diff of two captures of a stopped process: exit %d:\n%s%s", code, stdout, stderr)
 	}
 	for _, p := range []string{c, d} {
-		if code, stdout, _ := offRun("verify", p); code != exitOK {
+		if code, stdout, _ := runCLI("verify", p); code != exitOK {
 			t.Errorf("verify %s: exit %d:\n%s", filepath.Base(p), code, stdout)
 		}
 	}
@@ -267,7 +267,7 @@ func checkExtractMatchesMemory(t *testing.T, pid int, archive string) {
 	compared := 0
 	for _, g := range r.Regions() {
 		out := filepath.Join(dir, fmt.Sprintf("r%d.bin", g.Desc.Index))
-		code, _, stderr := offRun("extract", "--region", strconv.Itoa(g.Desc.Index), "-o", out, archive)
+		code, _, stderr := runCLI("extract", "--region", strconv.Itoa(g.Desc.Index), "-o", out, archive)
 		if code != exitOK {
 			t.Fatalf("extract region %d: exit %d: %s", g.Desc.Index, code, stderr)
 		}

@@ -75,8 +75,8 @@ func TestOutputSafety(t *testing.T) {
 
 func outVerbs(t *testing.T) []outVerb {
 	archive := ecArchive(t, "x86_64")
-	_, region, _ := offRun("extract", "--region", "0", "-o", "-", archive)
-	_, core, _ := offRun("export-core", "-o", "-", archive)
+	_, region, _ := runCLI("extract", "--region", "0", "-o", "-", archive)
+	_, core, _ := runCLI("export-core", "-o", "-", archive)
 	same := func(want string) func(*testing.T, []byte) {
 		return func(t *testing.T, got []byte) {
 			if string(got) != want {
@@ -123,7 +123,7 @@ func outRunCase(t *testing.T, dir string, v outVerb, c outCase, force bool) {
 	if force {
 		args = append([]string{args[0], "--force"}, args[1:]...)
 	}
-	code, _, stderr := offRun(args...)
+	code, _, stderr := runCLI(args...)
 	if after := outSnapshot(t, sub); after != before {
 		t.Errorf("%v changed the directory:\nbefore %s\nafter  %s", args, before, after)
 	}
@@ -155,7 +155,7 @@ func outRegularFile(t *testing.T, dir string, v outVerb) {
 	}
 	path, _ := outRegular(t, sub)
 	before := outSnapshot(t, sub)
-	if code, _, stderr := offRun(v.args(path)...); code != exitFailure || !strings.Contains(stderr, "already exists (use --force") {
+	if code, _, stderr := runCLI(v.args(path)...); code != exitFailure || !strings.Contains(stderr, "already exists (use --force") {
 		t.Errorf("without --force: exit %d, %q", code, stderr)
 	}
 	if after := outSnapshot(t, sub); after != before {
@@ -163,7 +163,7 @@ func outRegularFile(t *testing.T, dir string, v outVerb) {
 	}
 	old, _ := os.Stat(path)
 	args := v.args(path)
-	if code, _, stderr := offRun(append([]string{args[0], "--force"}, args[1:]...)...); code != exitOK {
+	if code, _, stderr := runCLI(append([]string{args[0], "--force"}, args[1:]...)...); code != exitOK {
 		t.Fatalf("--force: exit %d, %q", code, stderr)
 	}
 	st, err := os.Lstat(path)

@@ -19,6 +19,8 @@ import (
 	"testing"
 
 	"filippo.io/age"
+
+	"github.com/procsnap/procsnap/format"
 )
 
 // sealTarget starts a process whose environment holds a random marker.
@@ -54,7 +56,7 @@ func TestSealedLive(t *testing.T) {
 		t.Fatalf("capture: %v\n%s", err, stderr)
 	}
 	ct, _ := os.ReadFile(out)
-	if bytes.Contains(ct, []byte(mark)) || bytes.Contains(ct, []byte("\x89PSNAP")) || !bytes.HasPrefix(ct, []byte("age-encryption.org/v1\n")) {
+	if bytes.Contains(ct, []byte(mark)) || bytes.Contains(ct, []byte(format.Signature)) || !bytes.HasPrefix(ct, []byte("age-encryption.org/v1\n")) {
 		t.Fatal("the archive file holds plaintext: the marker or the procsnap signature, or it is not an age file")
 	}
 	if got, want := captSHA256Line(t, string(stderr), out), sha256sum(t, out); got != want {
@@ -175,7 +177,7 @@ func TestSealedSet(t *testing.T) {
 	k := newSealKeys(t)
 	pid, _ := sealTarget(t)
 	dir := filepath.Join(t.TempDir(), "set")
-	code, _, stderr := captRun("--no-progress", "-q", "--tree", strconv.Itoa(pid), "--case", "CASE-9", "--examiner", "bob", "-o", dir)
+	code, _, stderr := runCLI("capture", "--no-progress", "-q", "--tree", strconv.Itoa(pid), "--case", "CASE-9", "--examiner", "bob", "-o", dir)
 	if code != 0 {
 		t.Fatalf("capture --tree: exit %d: %s", code, stderr)
 	}
@@ -194,7 +196,7 @@ func TestSealedSet(t *testing.T) {
 		t.Errorf("the set's archive does not record the case")
 	}
 	recip, _ := os.ReadFile(k.sshPub)
-	code, _, stderr = captRun("--no-progress", "--tree", strconv.Itoa(pid), "--recipient", strings.TrimSpace(string(recip)), "-o", filepath.Join(t.TempDir(), "s2"))
+	code, _, stderr = runCLI("capture", "--no-progress", "--tree", strconv.Itoa(pid), "--recipient", strings.TrimSpace(string(recip)), "-o", filepath.Join(t.TempDir(), "s2"))
 	if code != 2 || !strings.Contains(stderr, "not sealed yet") {
 		t.Errorf("capture --tree --recipient: exit %d, want 2: %s", code, stderr)
 	}

@@ -105,8 +105,8 @@ func TestSealedVerbs(t *testing.T) {
 		{"extract", "--region", "1", "-o", "-"}, {"export-core", "-o", "-"},
 	} {
 		for _, id := range []string{k.ageID, k.sshID} {
-			wantCode, want, _ := offRun(append(args, plainPath)...)
-			code, got, stderr := offRun(append(append(append([]string{}, args...), "--identity", id), sealed)...)
+			wantCode, want, _ := runCLI(append(args, plainPath)...)
+			code, got, stderr := runCLI(append(append(append([]string{}, args...), "--identity", id), sealed)...)
 			if args[0] == "verify" || args[0] == "export-core" {
 				continue // their output names or holds the file: checked below
 			}
@@ -116,12 +116,12 @@ func TestSealedVerbs(t *testing.T) {
 			}
 		}
 	}
-	code, out, stderr := offRun("verify", "--identity", k.sshID, sealed)
+	code, out, stderr := runCLI("verify", "--identity", k.sshID, sealed)
 	sum := sha256.Sum256(plain)
 	if code != 0 || !strings.Contains(out, "OK") || !strings.Contains(out, hex.EncodeToString(sum[:])) {
 		t.Errorf("verify --identity: exit %d\n%s%s", code, out, stderr)
 	}
-	code, _, stderr = offRun("diff", "--identity", k.ageID, plainPath, sealed)
+	code, _, stderr = runCLI("diff", "--identity", k.ageID, plainPath, sealed)
 	if code != 0 {
 		t.Errorf("diff of the archive and its encrypted copy: exit %d, want 0 (no difference): %s", code, stderr)
 	}
@@ -160,7 +160,7 @@ func TestSealedRefusals(t *testing.T) {
 				{[]string{"extract", "--region", "1", "-o", filepath.Join(t.TempDir(), "x")}, []int{1}},
 				{[]string{"search", "--string", "heap"}, []int{2}},
 			} {
-				code, _, stderr := offRun(append(append(tc.args, "--identity", k.ageID), path)...)
+				code, _, stderr := runCLI(append(append(tc.args, "--identity", k.ageID), path)...)
 				if !containsInt(tc.codes, code) || (code != 0 && strings.TrimSpace(stderr) == "" && tc.args[0] != "verify") {
 					t.Errorf("%s: exit %d, want one of %v; stderr %q", tc.args[0], code, tc.codes, stderr)
 				}
@@ -181,20 +181,20 @@ func TestSealedRefusals(t *testing.T) {
 		if tc.id != "" {
 			args = append(args, "--identity", tc.id)
 		}
-		code, out, stderr := offRun(append(args, sealed)...)
+		code, out, stderr := runCLI(append(args, sealed)...)
 		if code != tc.code || !strings.Contains(stderr, tc.says) || !strings.Contains(out, `"kind": "key"`) {
 			t.Errorf("%s: verify exit %d, want %d saying %q, kind key:\n%s%s", tc.name, code, tc.code, tc.says, out, stderr)
 		}
-		code, _, stderr = offRun("info", "--identity", k.other, sealed)
+		code, _, stderr = runCLI("info", "--identity", k.other, sealed)
 		if code != 1 || !strings.Contains(stderr, "no --identity given matches") {
 			t.Errorf("info with the wrong identity: exit %d: %s", code, stderr)
 		}
 	}
-	code, _, stderr := offRun("extract", "--region", "1", "-o", filepath.Join(dir, "x"), "--identity", k.ageID, filepath.Join(dir, "cut-mid-chunk.psnap"))
+	code, _, stderr := runCLI("extract", "--region", "1", "-o", filepath.Join(dir, "x"), "--identity", k.ageID, filepath.Join(dir, "cut-mid-chunk.psnap"))
 	if code != 1 || !strings.Contains(stderr, "age -d -i KEY") {
 		t.Errorf("extract of a cut-short encrypted archive: exit %d, want 1 with the age -d command: %s", code, stderr)
 	}
-	code, out, stderr := offRun("verify", "--identity", k.ageID, filepath.Join(dir, "flipped-chunk.psnap"))
+	code, out, stderr := runCLI("verify", "--identity", k.ageID, filepath.Join(dir, "flipped-chunk.psnap"))
 	if code != 1 || !strings.Contains(out+stderr, "does not decrypt") {
 		t.Errorf("verify of a changed chunk: exit %d, want 1 saying the part does not decrypt:\n%s%s", code, out, stderr)
 	}

@@ -23,7 +23,7 @@ func TestSidecar(t *testing.T) {
 	p := strconv.Itoa(pid)
 	dir := t.TempDir()
 	out := filepath.Join(dir, "a.psnap")
-	if code, _, stderr := captRun("--no-progress", "-o", out, p); code != 0 {
+	if code, _, stderr := runCLI("capture", "--no-progress", "-o", out, p); code != 0 {
 		t.Fatalf("capture: exit %d: %s", code, stderr)
 	}
 	want := sha256sum(t, out) + "  a.psnap\n"
@@ -31,17 +31,17 @@ func TestSidecar(t *testing.T) {
 		t.Errorf("sidecar holds %q (%v), want %q", b, err, want)
 	}
 	os.Remove(out)
-	code, _, stderr := captRun("--no-progress", "-o", out, p)
+	code, _, stderr := runCLI("capture", "--no-progress", "-o", out, p)
 	if _, err := os.Stat(out); code != 1 || !strings.Contains(stderr, "a.psnap.sha256 already exists") || err == nil {
 		t.Errorf("capture beside an existing sidecar: exit %d (%s), archive left: %v; want a refusal before anything is written", code, stderr, err == nil)
 	}
-	if code, _, stderr := captRun("--no-progress", "--force", "-o", out, p); code != 0 {
+	if code, _, stderr := runCLI("capture", "--no-progress", "--force", "-o", out, p); code != 0 {
 		t.Errorf("--force over the sidecar: exit %d: %s", code, stderr)
 	} else if b, _ := os.ReadFile(out + ".sha256"); string(b) != sha256sum(t, out)+"  a.psnap\n" {
 		t.Errorf("--force: the sidecar was not replaced: %q", b)
 	}
 	none := filepath.Join(dir, "b.psnap")
-	captRun("--no-progress", "--no-sidecar", "-o", none, p)
+	runCLI("capture", "--no-progress", "--no-sidecar", "-o", none, p)
 	fifo := filepath.Join(dir, "fifo")
 	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
 		t.Fatal(err)
@@ -54,7 +54,7 @@ func TestSidecar(t *testing.T) {
 			f.Close()
 		}
 	}()
-	if code, _, stderr := captRun("--no-progress", "-o", fifo, p); code != 0 {
+	if code, _, stderr := runCLI("capture", "--no-progress", "-o", fifo, p); code != 0 {
 		t.Errorf("capture into a FIFO: exit %d: %s", code, stderr)
 	}
 	for _, f := range []string{none + ".sha256", fifo + ".sha256"} {

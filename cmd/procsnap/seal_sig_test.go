@@ -50,7 +50,7 @@ func TestSignatureVerify(t *testing.T) {
 	sig := signFile(t, k.signer, path, plain, nil)
 	pubLine, _ := os.ReadFile(k.sshPub)
 	for _, pub := range []string{k.sshPub, strings.TrimSpace(string(pubLine))} {
-		code, out, stderr := offRun("verify", "--pubkey", pub, path)
+		code, out, stderr := runCLI("verify", "--pubkey", pub, path)
 		if code != 0 || !strings.Contains(out, "signature: good") || !strings.Contains(out, `case "C-1", evidence id "E-2", examiner "alice"`) {
 			t.Errorf("verify --pubkey %.30s: exit %d\n%s%s", pub, code, out, stderr)
 		}
@@ -78,23 +78,23 @@ func TestSignatureVerify(t *testing.T) {
 	for _, tc := range cases {
 		sigPath := filepath.Join(t.TempDir(), "x.sig")
 		os.WriteFile(sigPath, []byte(tc.sig), 0o600)
-		code, out, stderr := offRun("verify", "--pubkey", tc.pub, "--signature", sigPath, path)
+		code, out, stderr := runCLI("verify", "--pubkey", tc.pub, "--signature", sigPath, path)
 		if code != 1 || !strings.Contains(out, tc.says) {
 			t.Errorf("%s: exit %d, want 1 saying %q:\n%s%s", tc.name, code, tc.says, out, stderr)
 		}
 	}
 	flipped := flip(plain, len(plain)/2)
 	os.WriteFile(other, flipped, 0o600)
-	code, out, _ := offRun("verify", "--json", "--pubkey", k.sshPub, "--signature", path+".sig", other)
+	code, out, _ := runCLI("verify", "--json", "--pubkey", k.sshPub, "--signature", path+".sig", other)
 	if code != 1 || !strings.Contains(out, "the signature is for another archive, or this one was changed") {
 		t.Errorf("a changed archive: exit %d, want 1 naming the signed digest:\n%s", code, out)
 	}
-	code, out, _ = offRun("verify", "--pubkey", k.sshPub, filepath.Join(t.TempDir(), "none.psnap"))
+	code, out, _ = runCLI("verify", "--pubkey", k.sshPub, filepath.Join(t.TempDir(), "none.psnap"))
 	if code != 2 {
 		t.Errorf("verify of a missing archive with --pubkey: exit %d, want 2\n%s", code, out)
 	}
 	os.Remove(path + ".sig")
-	if code, out, _ := offRun("verify", "--pubkey", k.sshPub, path); code != 1 || !strings.Contains(out, "no signature") {
+	if code, out, _ := runCLI("verify", "--pubkey", k.sshPub, path); code != 1 || !strings.Contains(out, "no signature") {
 		t.Errorf("no signature file: exit %d, want 1:\n%s", code, out)
 	}
 }
@@ -108,18 +108,18 @@ func TestSignatureSealed(t *testing.T) {
 	sealed := filepath.Join(dir, "s.psnap")
 	ct := encrypt(t, plain, sealed, k.recips...)
 	signFile(t, k.signer, sealed, ct, plain)
-	code, out, stderr := offRun("verify", "--identity", k.ageID, "--pubkey", k.sshPub, sealed)
+	code, out, stderr := runCLI("verify", "--identity", k.ageID, "--pubkey", k.sshPub, sealed)
 	if code != 0 || !strings.Contains(out, "signature: good") {
 		t.Errorf("verify of the encrypted archive: exit %d\n%s%s", code, out, stderr)
 	}
 	dec := filepath.Join(dir, "plain.psnap")
 	os.WriteFile(dec, plain, 0o600)
-	code, out, stderr = offRun("verify", "--pubkey", k.sshPub, "--signature", sealed+".sig", dec)
+	code, out, stderr = runCLI("verify", "--pubkey", k.sshPub, "--signature", sealed+".sig", dec)
 	if code != 0 || !strings.Contains(out, "the decrypted copy") {
 		t.Errorf("verify of the decrypted copy: exit %d\n%s%s", code, out, stderr)
 	}
 	os.WriteFile(sealed, flip(ct, len(ct)-5), 0o600)
-	code, out, _ = offRun("verify", "--identity", k.ageID, "--pubkey", k.sshPub, sealed)
+	code, out, _ = runCLI("verify", "--identity", k.ageID, "--pubkey", k.sshPub, sealed)
 	if code != 1 {
 		t.Errorf("verify of changed ciphertext: exit %d, want 1\n%s", code, out)
 	}

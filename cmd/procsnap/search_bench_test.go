@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -13,6 +11,7 @@ import (
 	"time"
 
 	"github.com/procsnap/procsnap/format"
+	"github.com/procsnap/procsnap/format/formattest"
 )
 
 // BenchmarkSearchCLI runs the search verb, output included (to io.Discard),
@@ -27,7 +26,7 @@ func BenchmarkSearchCLI(b *testing.B) {
 		name string
 		args []string
 	}{
-		{"string", []string{"--string", "procsnap-needle"}},
+		{"string", []string{"--string", formattest.Needle}},
 		{"string-json", []string{"--json", "--string", "session", "--max", "100000"}},
 		{"strings", []string{"--strings"}},
 		{"strings-json", []string{"--json", "--strings"}},
@@ -37,7 +36,7 @@ func BenchmarkSearchCLI(b *testing.B) {
 			for b.Loop() {
 				b.StopTimer()
 				c0 := srchCPUTime()
-				plain += srchDecompress(b, path)
+				plain += decompressAll(b, path)
 				c1 := srchCPUTime()
 				b.StartTimer()
 				t0 := time.Now()
@@ -54,21 +53,8 @@ func BenchmarkSearchCLI(b *testing.B) {
 	}
 }
 
-func srchDecompress(b *testing.B, path string) time.Duration {
-	t0 := time.Now()
-	r, err := format.Open(path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer r.Close()
-	for _, g := range r.Regions() {
-		if err := r.ReadRange(g, g.Desc.Start, g.Desc.End, func(format.Run) error { return nil }); err != nil {
-			b.Fatal(err)
-		}
-	}
-	return time.Since(t0)
-}
-
+// srchBenchArchive writes the snapshot of BenchmarkSearch in snapshot/search:
+// one region of formattest.MixedPages.
 func srchBenchArchive(b *testing.B) string {
 	size := 256 << 20
 	if s := os.Getenv("PROCSNAP_BENCH_SIZE"); s != "" {
@@ -79,50 +65,9 @@ func srchBenchArchive(b *testing.B) string {
 		size = n << 20
 	}
 	path := filepath.Join(b.TempDir(), "bench.psnap")
-	f, err := os.Create(path)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer f.Close()
-	aw, err := format.NewWriter(f, format.WriterOptions{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	const start = 0x7f0000000000
-	srchMustB(b, aw.BeginRegion(format.RegionDesc{Index: 0, Start: start, End: start + uint64(size), Perms: "rw-p", Path: "[heap]"}))
-	rng := rand.New(rand.NewPCG(5, 6))
-	words := []string{"the", "process", "memory", "GET /index.html HTTP/1.1", "user=admin", "session", "token", "error:"}
-	for off := 0; off < size; off += 8 << 20 {
-		data := make([]byte, min(8<<20, size-off))
-		for p := 0; (p+1)*srchPage <= len(data); p++ {
-			page := data[p*srchPage : (p+1)*srchPage]
-			switch p % 3 {
-			case 1:
-				var t []byte
-				for len(t) < srchPage {
-					t = fmt.Appendf(t, "%s %d\n", words[rng.IntN(len(words))], rng.IntN(100000))
-				}
-				copy(page, t)
-				if p%3000 == 1 {
-					copy(page[100:], "procsnap-needle")
-				}
-			case 2:
-				for i := range page {
-					page[i] = byte(rng.Uint32())
-				}
-			}
-		}
-		srchMustB(b, aw.WriteData(start+uint64(off), data))
-		srchMustB(b, aw.Flush())
-	}
-	srchMustB(b, aw.EndRegion(format.MethodVMReadv, ""))
-	srchMustB(b, aw.Close(format.End{Complete: true}))
+	formattest.Archive{End: format.End{Complete: true}, Regions: []formattest.Region{{
+		Desc:   format.RegionDesc{Start: 0x7f0000000000, Perms: "rw-p", Path: "[heap]"},
+		Layout: strings.Repeat("D", size/srchPage), Data: formattest.MixedPages(size),
+	}}}.WriteFile(b, path)
 	return path
-}
-
-func srchMustB(b *testing.B, err error) {
-	b.Helper()
-	if err != nil {
-		b.Fatal(err)
-	}
 }

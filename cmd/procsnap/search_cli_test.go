@@ -2,17 +2,18 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"unicode/utf16"
 
 	"github.com/procsnap/procsnap/format"
+	"github.com/procsnap/procsnap/format/formattest"
 )
 
 const (
@@ -35,27 +36,14 @@ func srchArchive(t *testing.T) (good, damaged string) {
 	copy(heap[3*srchPage+0x11:], srchWide("wide secret"))
 	copy(heap[9*srchPage+8:], "unreadable secret")
 	copy(lib[2*srchPage+0x40:], "SECRET-in-lib")
-	var buf bytes.Buffer
-	aw, err := format.NewWriter(&buf, format.WriterOptions{ChunkSize: srchChunk})
-	if err != nil {
-		t.Fatal(err)
-	}
-	srchMust(t, aw.BeginRegion(format.RegionDesc{Index: 0, Start: srchHeap, End: srchHeap + 16*srchPage, Perms: "rw-p", Path: "[heap]"}))
-	srchMust(t, aw.WriteData(srchHeap, heap[:9*srchPage]))
-	srchMust(t, aw.WriteFill(srchHeap+9*srchPage, srchHeap+10*srchPage, format.PageUnreadable, 14))
-	srchMust(t, aw.WriteData(srchHeap+10*srchPage, heap[10*srchPage:]))
-	srchMust(t, aw.EndRegion(format.MethodVMReadv, ""))
-	srchMust(t, aw.BeginRegion(format.RegionDesc{Index: 1, Start: srchLib, End: srchLib + 4*srchPage, Perms: "r--p", Path: "/usr/lib/libfoo.so"}))
-	srchMust(t, aw.WriteData(srchLib, lib))
-	srchMust(t, aw.EndRegion(format.MethodVMReadv, ""))
-	srchMust(t, aw.Close(format.End{Complete: true}))
 	dir := t.TempDir()
 	good, damaged = filepath.Join(dir, "good.psnap"), filepath.Join(dir, "damaged.psnap")
-	srchMust(t, os.WriteFile(good, buf.Bytes(), 0o600))
-	r, err := format.NewReader(bytes.NewReader(buf.Bytes()), int64(buf.Len()))
-	srchMust(t, err)
-	b := buf.Bytes()
-	for _, s := range r.Region(0).Spans() {
+	b := formattest.Archive{Options: format.WriterOptions{ChunkSize: srchChunk}, End: format.End{Complete: true},
+		Regions: []formattest.Region{
+			{Desc: format.RegionDesc{Start: srchHeap, Perms: "rw-p", Path: "[heap]"}, Layout: "DDDDDDDDDFDDDDDD", Data: heap},
+			{Desc: format.RegionDesc{Start: srchLib, Perms: "r--p", Path: "/usr/lib/libfoo.so"}, Layout: "DDDD", Data: lib},
+		}}.WriteFile(t, good)
+	for _, s := range formattest.Open(t, b).Region(0).Spans() {
 		if s.IsChunk() && s.Start == srchHeap+srchChunk {
 			b[s.Offset()+30] ^= 0xff // in the chunk header: the record checksum fails
 		}
@@ -77,12 +65,6 @@ func srchMust(t *testing.T, err error) {
 	if err != nil {
 		t.Fatal(err)
 	}
-}
-
-func srchRun(args ...string) (int, string, string) {
-	var stdout, stderr bytes.Buffer
-	code := run(context.Background(), append([]string{"search"}, args...), &stdout, &stderr)
-	return code, stdout.String(), stderr.String()
 }
 
 func TestSearchCLIHuman(t *testing.T) {
@@ -116,7 +98,7 @@ func TestSearchCLIHuman(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			code, stdout, stderr := srchRun(append(c.args, good)...)
+			code, stdout, stderr := runCLI(slices.Concat([]string{"search"}, c.args, []string{good})...)
 			if code != 0 || stdout != c.want || stderr != "" {
 				t.Errorf("exit %d, stderr %q\n got %q\nwant %q", code, stderr, stdout, c.want)
 			}
@@ -126,7 +108,7 @@ func TestSearchCLIHuman(t *testing.T) {
 
 func TestSearchCLIStrings(t *testing.T) {
 	good, _ := srchArchive(t)
-	code, stdout, _ := srchRun("--strings", good)
+	code, stdout, _ := runCLI("search", "--strings", good)
 	if code != 0 {
 		t.Fatalf("exit %d", code)
 	}
@@ -146,7 +128,7 @@ func TestSearchCLIStrings(t *testing.T) {
 
 func TestSearchCLIJSON(t *testing.T) {
 	good, _ := srchArchive(t)
-	code, stdout, stderr := srchRun("--json", "--string", "secret", "--wide", "-i", "--context", "3", good)
+	code, stdout, stderr := runCLI("search", "--json", "--string", "secret", "--wide", "-i", "--context", "3", good)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -183,11 +165,11 @@ func TestSearchCLIJSON(t *testing.T) {
 	if strings.Join(got, "\n") != strings.Join(want, "\n") || doc.Count != 3 || doc.MaxReached || doc.Problems == nil || len(doc.Problems) != 0 {
 		t.Errorf("json:\n got %s\nwant %s\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"), stdout)
 	}
-	code, stdout, _ = srchRun("--json", "--strings", "--max", "1", good)
+	code, stdout, _ = runCLI("search", "--json", "--strings", "--max", "1", good)
 	if code != 0 || !strings.Contains(stdout, `"text":"Hello, procsnap!"`) || !strings.Contains(stdout, `"max_reached":true`) {
 		t.Errorf("--json --strings --max 1: exit %d\n%s", code, stdout)
 	}
-	code, stdout, _ = srchRun("--json", "--string", "absent", good)
+	code, stdout, _ = runCLI("search", "--json", "--string", "absent", good)
 	if code != 1 || stdout != "{\"matches\": [],\n\"count\":0,\"max_reached\":false,\"problems\":[]}\n" {
 		t.Errorf("--json, nothing found: exit %d %q", code, stdout)
 	}
@@ -222,7 +204,7 @@ func TestSearchCLIExitCodes(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			code, stdout, stderr := srchRun(c.args...)
+			code, stdout, stderr := runCLI(append([]string{"search"}, c.args...)...)
 			if code != c.code || !strings.Contains(stderr, c.stderr) || (c.stderr == "" && stderr != "") {
 				t.Errorf("exit %d, want %d; stderr %q, want it to hold %q", code, c.code, stderr, c.stderr)
 			}
@@ -233,7 +215,7 @@ func TestSearchCLIExitCodes(t *testing.T) {
 	}
 	// A damaged chunk: the other matches are printed, the damage is named,
 	// and the exit code says trouble.
-	code, stdout, stderr := srchRun("--regex", `SECRET-[a-z]+|Hello`, "--context", "0", damaged)
+	code, stdout, stderr := runCLI("search", "--regex", `SECRET-[a-z]+|Hello`, "--context", "0", damaged)
 	if code != 2 || !strings.Contains(stdout, "+0x1a0") || !strings.Contains(stdout, "+0x2040") ||
 		strings.Contains(stdout, "+0x3ffc") || !strings.Contains(stderr, "region 0 0x7f0000004000-0x7f0000008000 not searched") {
 		t.Errorf("damaged chunk: exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
@@ -241,7 +223,7 @@ func TestSearchCLIExitCodes(t *testing.T) {
 }
 
 func TestSearchCLIHelp(t *testing.T) {
-	code, stdout, stderr := srchRun("--help")
+	code, stdout, stderr := runCLI("search", "--help")
 	if code != 0 || !strings.HasPrefix(stdout, searchUsage) || !strings.Contains(stdout, "--max-match-len") || stderr != "" {
 		t.Errorf("--help: exit %d, stderr %q\n%s", code, stderr, stdout)
 	}
@@ -249,23 +231,18 @@ func TestSearchCLIHelp(t *testing.T) {
 
 // A path from a hostile archive cannot drive the terminal.
 func TestSearchCLIHostilePath(t *testing.T) {
-	var buf bytes.Buffer
-	aw, err := format.NewWriter(&buf, format.WriterOptions{})
-	srchMust(t, err)
-	srchMust(t, aw.BeginRegion(format.RegionDesc{Index: 0, Start: srchHeap, End: srchHeap + srchPage, Perms: "rw-p", Path: "/tmp/\x1b[2Jevil\\"}))
 	page := make([]byte, srchPage)
 	copy(page[8:], "needle")
-	srchMust(t, aw.WriteData(srchHeap, page))
-	srchMust(t, aw.EndRegion(format.MethodVMReadv, ""))
-	srchMust(t, aw.Close(format.End{Complete: true}))
 	path := filepath.Join(t.TempDir(), "a.psnap")
-	srchMust(t, os.WriteFile(path, buf.Bytes(), 0o600))
-	code, stdout, _ := srchRun("--string", "needle", "--context", "0", path)
+	formattest.Archive{End: format.End{Complete: true}, Regions: []formattest.Region{
+		{Desc: format.RegionDesc{Start: srchHeap, Perms: "rw-p", Path: "/tmp/\x1b[2Jevil\\"}, Layout: "D", Data: page},
+	}}.WriteFile(t, path)
+	code, stdout, _ := runCLI("search", "--string", "needle", "--context", "0", path)
 	want := "0x7f0000000008  region 0 rw-p /tmp/\\x1b[2Jevil\\\\  +0x8  6e 65 65 64 6c 65  |needle|\n"
 	if code != 0 || stdout != want {
 		t.Errorf("exit %d\n got %q\nwant %q", code, stdout, want)
 	}
-	code, stdout, _ = srchRun("--json", "--string", "needle", path)
+	code, stdout, _ = runCLI("search", "--json", "--string", "needle", path)
 	var doc struct{ Matches []struct{ Path string } }
 	if err := json.Unmarshal([]byte(stdout), &doc); code != 0 || err != nil || len(doc.Matches) != 1 || doc.Matches[0].Path != "/tmp/\x1b[2Jevil\\" {
 		t.Errorf("--json: exit %d, %v: %s", code, err, stdout)

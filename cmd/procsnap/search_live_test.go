@@ -123,13 +123,13 @@ func TestSearchLive(t *testing.T) {
 		if p.wide {
 			args = append([]string{"--wide"}, args...)
 		}
-		code, stdout, stderr := srchRun(args...)
+		code, stdout, stderr := runCLI(append([]string{"search"}, args...)...)
 		want := []string{hexAddr(uint64(addrs[p.name]))}
 		if got := srchJSONAddrs(t, stdout); code != 0 || strings.Join(got, " ") != strings.Join(want, " ") {
 			t.Errorf("%s %q: exit %d, found at %v, want %v\n%s", p.name, text, code, got, want, stderr)
 		}
 	}
-	code, stdout, _ := srchRun("--strings", "--wide", "--min", "24", archive)
+	code, stdout, _ := runCLI("search", "--strings", "--wide", "--min", "24", archive)
 	for _, p := range srchPlants {
 		enc := "ascii"
 		if p.wide {

@@ -141,7 +141,7 @@ func TestCaptureByName(t *testing.T) {
 	name := selName()
 	pid := selStart(t, name)
 	out := filepath.Join(t.TempDir(), "by-name.psnap")
-	if code, _, stderr := captRun("--no-progress", "-o", out, name); code != 0 {
+	if code, _, stderr := runCLI("capture", "--no-progress", "-o", out, name); code != 0 {
 		t.Fatalf("capture %s: exit %d\n%s", name, code, stderr)
 	}
 	if r := captOpen(t, out); r.Meta() == nil || r.Meta().PID != pid || !r.Complete() {

@@ -50,7 +50,7 @@ func withStdin(t *testing.T, b []byte, file bool, fn func()) {
 // stdinRun runs procsnap in-process with b on standard input.
 func stdinRun(t *testing.T, b []byte, file bool, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
-	withStdin(t, b, file, func() { code, stdout, stderr = offRun(args...) })
+	withStdin(t, b, file, func() { code, stdout, stderr = runCLI(args...) })
 	return code, stdout, stderr
 }
 
@@ -74,7 +74,7 @@ func TestStdinVerify(t *testing.T) {
 			if err := os.WriteFile(path, b, 0o600); err != nil {
 				t.Fatal(err)
 			}
-			wantCode, want, _ := offRun("verify", "--json", path)
+			wantCode, want, _ := runCLI("verify", "--json", path)
 			code, got, stderr := stdinRun(t, b, false, "verify", "--json", "-")
 			if code != wantCode || got != want {
 				t.Errorf("verify --json -: exit %d, %s%s\nverify --json FILE: exit %d, %s", code, got, stderr, wantCode, want)
@@ -83,7 +83,7 @@ func TestStdinVerify(t *testing.T) {
 				t.Errorf("a %s archive: exit %d, want 1", name, code)
 			}
 			_, text, _ := stdinRun(t, b, false, "verify", "-")
-			_, fileText, _ := offRun("verify", path)
+			_, fileText, _ := runCLI("verify", path)
 			if text != strings.ReplaceAll(fileText, path, "-") {
 				t.Errorf("verify -:\n%s\nverify FILE:\n%s", text, fileText)
 			}
@@ -104,7 +104,7 @@ func TestStdinVerbs(t *testing.T) {
 		{"extract", "--region", "1", "-o", "-"}, {"export-core", "-o", "-"}, {"search", "--string", "procsnap"},
 	}
 	for _, args := range append(forward, random...) {
-		wantCode, want, _ := offRun(append(args, path)...)
+		wantCode, want, _ := runCLI(append(args, path)...)
 		for _, file := range []bool{false, true} {
 			code, got, stderr := stdinRun(t, whole, file, append(args, "-")...)
 			needs := !file && !slicesContains(forward, args)

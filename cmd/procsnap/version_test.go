@@ -36,7 +36,7 @@ func TestModuleVersion(t *testing.T) {
 	if got := buildVersion("1.4.0+abc"); got != "1.4.0+abc" {
 		t.Errorf("a stamped version is reported as %q", got)
 	}
-	if code, stdout, _ := offRun("--version"); code != exitOK || !semver.MatchString(stdout[len("procsnap "):len(stdout)-1]) {
+	if code, stdout, _ := runCLI("--version"); code != exitOK || !semver.MatchString(stdout[len("procsnap "):len(stdout)-1]) {
 		t.Errorf("--version: exit %d, %q is not procsnap SEMVER", code, stdout)
 	}
 }

@@ -42,7 +42,7 @@ func TestWordsVerifyInterrupted(t *testing.T) {
 	runGoldenCases(t, dir, []goldenCase{
 		{"verify-interrupted.txt", []string{"verify", path}, exitFailure, false},
 	})
-	_, stdout, _ := offRun("verify", path)
+	_, stdout, _ := runCLI("verify", path)
 	for _, bad := range []string{"FAILED", "0 problem", "cannot be trusted"} {
 		if strings.Contains(stdout, bad) {
 			t.Errorf("verify of an interrupted (whole) archive says %q:\n%s", bad, stdout)
@@ -57,8 +57,8 @@ func TestWordsAnonymousPath(t *testing.T) {
 	oldPath, newPath := filepath.Join(dir, "old.psnap"), filepath.Join(dir, "new.psnap")
 	older.write(t, oldPath)
 	newer.write(t, newPath)
-	_, diffOut, _ := offRun("diff", oldPath, newPath)
-	_, listOut, _ := offRun("list", newPath)
+	_, diffOut, _ := runCLI("diff", oldPath, newPath)
+	_, listOut, _ := runCLI("list", newPath)
 	for name, out := range map[string]string{"diff": diffOut, "list": listOut} {
 		found := false
 		for _, line := range strings.Split(out, "\n") {

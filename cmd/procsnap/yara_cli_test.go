@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -12,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/procsnap/procsnap/format"
+	"github.com/procsnap/procsnap/format/formattest"
 )
 
 // yaraDoc is the --json document of the yara verb.
@@ -90,7 +89,7 @@ func yaraFixtureArchive(t *testing.T) (string, []*yaraRegion) {
 func TestYaraMatchesYaraOnExtract(t *testing.T) {
 	needYaraProgram(t)
 	archive, regions := yaraFixtureArchive(t)
-	code, stdout, stderr := offRun("yara", "--json", yaraRules, archive)
+	code, stdout, stderr := runCLI("yara", "--json", yaraRules, archive)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -113,7 +112,7 @@ func TestYaraMatchesYaraOnExtract(t *testing.T) {
 		t.Errorf("runs %d, bytes %d, count %d, problems %v; want 6 runs, %d bytes, 8 hits", doc.Runs, doc.Bytes, doc.Count, doc.Problems, scanned)
 	}
 	checkYaraData(t, doc, regions)
-	whole := extractRange(t, archive, regions[0].desc.Start, regions[0].desc.End)
+	whole := extractRange(t, archive, regions[0].Desc.Start, regions[0].Desc.End)
 	if !slices.ContainsFunc(yaraOnFile(t, yaraRules, whole, yaraHeap), func(l string) bool { return strings.HasPrefix(l, "default:Gap ") }) {
 		t.Error("yara on the whole heap (gaps as zeros) does not match the Gap pair: the fixture tests nothing")
 	}
@@ -144,13 +143,13 @@ func checkYaraData(t *testing.T, doc yaraDoc, regions []*yaraRegion) {
 	t.Helper()
 	for _, m := range doc.Matches {
 		g := regions[m.Region]
-		if m.Archive == "" || m.PID != 4242 || m.Comm != "web" || m.Path != g.desc.Path || m.Perms != g.desc.Perms {
+		if m.Archive == "" || m.PID != 4242 || m.Comm != "web" || m.Path != g.Desc.Path || m.Perms != g.Desc.Perms {
 			t.Errorf("hit %s: archive %q pid %d comm %q path %q perms %q", m.Rule, m.Archive, m.PID, m.Comm, m.Path, m.Perms)
 		}
 		for _, s := range m.Strings {
 			addr, _ := strconv.ParseUint(strings.TrimPrefix(s.Address, "0x"), 16, 64)
-			off := addr - g.desc.Start
-			want := g.data[off : off+uint64(min(s.Length, 64))]
+			off := addr - g.Desc.Start
+			want := g.Data[off : off+uint64(min(s.Length, 64))]
 			if s.DataHex != hex.EncodeToString(want) || s.Offset != hexAddr(off) || s.Truncated != (s.Length > 64) {
 				t.Errorf("%s %s at %s: data %s offset %s truncated %v, want %x %s", m.Rule, s.Identifier, s.Address, s.DataHex, s.Offset, s.Truncated, want, hexAddr(off))
 			}
@@ -174,7 +173,7 @@ func TestYaraGolden(t *testing.T) {
 		{"yara.json", []string{"yara", "--json", yaraRules, archive}, exitOK, false},
 		{"yara.stderr", []string{"yara", "--path", "libfoo", yaraRules, archive}, exitOK, true},
 	})
-	code, stdout, _ := offRun("yara", "--help")
+	code, stdout, _ := runCLI("yara", "--help")
 	if h := stdout[:len(stdout)/2]; code == 0 && len(stdout)%2 == 0 && stdout == h+h {
 		stdout = h // flags.go prints help twice; see TestOfflineHelp
 	}
@@ -210,7 +209,7 @@ func TestYaraExitCodes(t *testing.T) {
 		{[]string{yaraRules}, 2, "want RULES and at least one ARCHIVE"},
 		{[]string{filepath.Join(dir, "no-rules"), archive}, 2, "rules: "},
 	} {
-		code, _, stderr := offRun(append([]string{"yara"}, c.args...)...)
+		code, _, stderr := runCLI(append([]string{"yara"}, c.args...)...)
 		if code != c.code || !strings.Contains(stderr, c.stderr) {
 			t.Errorf("%v: exit %d (want %d), stderr %q, want it to hold %q", c.args, code, c.code, stderr, c.stderr)
 		}
@@ -221,7 +220,7 @@ func TestYaraExitCodes(t *testing.T) {
 func TestYaraMissing(t *testing.T) {
 	archive, _ := yaraFixtureArchive(t)
 	t.Setenv("PATH", t.TempDir())
-	code, _, stderr := offRun("yara", yaraRules, archive)
+	code, _, stderr := runCLI("yara", yaraRules, archive)
 	if code != 2 || !strings.Contains(stderr, "yara is not installed") || !strings.Contains(stderr, "apt-get install yara") {
 		t.Errorf("exit %d, stderr %q", code, stderr)
 	}
@@ -234,7 +233,7 @@ func TestYaraSeveralArchives(t *testing.T) {
 	a1, _ := yaraFixtureArchive(t)
 	a2 := filepath.Join(t.TempDir(), "db.psnap")
 	writeYaraArchive(t, a2, 77, "db", yaraFixture())
-	code, stdout, stderr := offRun("yara", "--json", "--path", "libfoo", yaraRules, a2, a1)
+	code, stdout, stderr := runCLI("yara", "--json", "--path", "libfoo", yaraRules, a2, a1)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -256,10 +255,8 @@ func TestYaraDamagedChunk(t *testing.T) {
 	archive, _ := yaraFixtureArchive(t)
 	b, err := os.ReadFile(archive)
 	srchMust(t, err)
-	r, err := format.NewReader(bytes.NewReader(b), int64(len(b)))
-	srchMust(t, err)
 	found := false
-	for _, s := range r.Region(0).Spans() {
+	for _, s := range formattest.Open(t, b).Region(0).Spans() {
 		if s.IsChunk() && s.Start == yaraHeap+8*yaraPage {
 			b[s.Offset()+int64(100)] ^= 0xff // past the header, in the stored bytes
 			found = true
@@ -269,7 +266,7 @@ func TestYaraDamagedChunk(t *testing.T) {
 		t.Fatal("no chunk at page 8")
 	}
 	srchMust(t, os.WriteFile(archive, b, 0o600))
-	code, stdout, stderr := offRun("yara", "--json", yaraRules, archive)
+	code, stdout, stderr := runCLI("yara", "--json", yaraRules, archive)
 	doc := parseYaraDoc(t, stdout)
 	want := slices.DeleteFunc(yaraFixtureHits(), func(l string) bool { return strings.Contains(l, "AtStart") })
 	if code != 2 || !slices.Equal(sorted(doc.lines()), sorted(want)) {

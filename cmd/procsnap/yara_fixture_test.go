@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"math/rand/v2"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
@@ -13,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/procsnap/procsnap/format"
+	"github.com/procsnap/procsnap/format/formattest"
 )
 
 // The archives of the yara verb's tests: regions described page by page,
@@ -27,44 +26,29 @@ const (
 	yaraPage = 4096
 )
 
-// yaraRegion is a region: a layout of one letter a page (D data, z a zero
-// page in a chunk, Z a zero fill, U unreadable, N not captured) and its
-// bytes (random, never zero, on data pages; planted markers).
-type yaraRegion struct {
-	desc   format.RegionDesc
-	layout string
-	data   []byte
-}
+// yaraRegion is a region: a layout (formattest's letters) and its bytes
+// (random, never zero, on data pages; planted markers).
+type yaraRegion struct{ formattest.Region }
 
-func newYaraRegion(index int, start uint64, perms, path, layout string) *yaraRegion {
-	g := &yaraRegion{desc: format.RegionDesc{Index: index, Start: start, End: start + uint64(len(layout))*yaraPage,
-		Perms: perms, Path: path}, layout: layout, data: make([]byte, len(layout)*yaraPage)}
-	g.desc.MapsLine = fmt.Sprintf("%x-%x %s 00000000 00:00 0 %s", g.desc.Start, g.desc.End, perms, path)
+func newYaraRegion(start uint64, perms, path, layout string) *yaraRegion {
+	g := &yaraRegion{formattest.Region{Desc: format.RegionDesc{Start: start, End: start + uint64(len(layout))*yaraPage,
+		Perms: perms, Path: path}, Layout: layout, Data: make([]byte, len(layout)*yaraPage)}}
 	rng := rand.New(rand.NewPCG(start, 18))
-	for i := range g.data {
+	for i := range g.Data {
 		if layout[i/yaraPage] == 'D' {
-			g.data[i] = byte(rng.UintN(255) + 1)
+			g.Data[i] = byte(rng.UintN(255) + 1)
 		}
 	}
 	return g
 }
 
-func (g *yaraRegion) put(at int, s string) { copy(g.data[at:], s) }
+func (g *yaraRegion) put(at int, s string) { copy(g.Data[at:], s) }
 
 // runs are the region's runs of data pages, as [start, end) addresses.
 func (g *yaraRegion) runs() [][2]uint64 {
 	var out [][2]uint64
-	for i := 0; i < len(g.layout); {
-		j := i
-		for j < len(g.layout) && g.layout[j] == 'D' {
-			j++
-		}
-		if j > i {
-			out = append(out, [2]uint64{g.desc.Start + uint64(i)*yaraPage, g.desc.Start + uint64(j)*yaraPage})
-			i = j
-			continue
-		}
-		i++
+	for _, r := range g.Runs('D') {
+		out = append(out, [2]uint64{g.Desc.Start + uint64(r[0])*yaraPage, g.Desc.Start + uint64(r[1])*yaraPage})
 	}
 	return out
 }
@@ -74,7 +58,7 @@ func (g *yaraRegion) runs() [][2]uint64 {
 //
 //	heap: 0-3 run | 4 z | 5-6 run | 7 U | 8-9 run | 10-11 Z | 12-13 run | 14 N | 15-17 run
 func yaraFixture() []*yaraRegion {
-	heap := newYaraRegion(0, yaraHeap, "rw-p", "[heap]", "DDDDzDDUDDZZDDNDDD")
+	heap := newYaraRegion(yaraHeap, "rw-p", "[heap]", "DDDDzDDUDDZZDDNDDD")
 	heap.put(0x123, "PSYARA-TEXT-MARKER")
 	heap.put(yaraPage-5, "PSYARA-RE-2026-fed") // across a page boundary
 	heap.put(4*yaraPage-12, "PSYARA-GAP-A")    // the end of a run ...
@@ -85,7 +69,7 @@ func yaraFixture() []*yaraRegion {
 		heap.put(15*yaraPage+0x40*i, "PSYARA-COUNT")
 	}
 	heap.put(18*yaraPage-12, "PSYARA-ANY-1") // the region's last bytes
-	lib := newYaraRegion(1, yaraLib, "r-xp", "/usr/lib/libfoo.so.1", "DDDD")
+	lib := newYaraRegion(yaraLib, "r-xp", "/usr/lib/libfoo.so.1", "DDDD")
 	lib.put(0x200, "PSY\x99HEXab!A")
 	lib.put(0x1800, "psyara-NOCASE-marker")
 	return []*yaraRegion{heap, lib}
@@ -94,47 +78,12 @@ func yaraFixture() []*yaraRegion {
 // writeYaraArchive writes the regions as an archive of process pid/comm.
 func writeYaraArchive(t *testing.T, path string, pid int, comm string, regions []*yaraRegion) {
 	t.Helper()
-	var buf bytes.Buffer
-	w, err := format.NewWriter(&buf, format.WriterOptions{ChunkSize: 16 << 10, Workers: 2})
-	srchMust(t, err)
-	srchMust(t, w.WriteMeta(&format.Meta{PID: pid, Comm: comm, Host: format.Host{PageSize: yaraPage}}))
-	var maps strings.Builder
+	a := formattest.Archive{Options: format.WriterOptions{ChunkSize: 16 << 10, Workers: 2}, End: format.End{Complete: true},
+		Meta: &format.Meta{PID: pid, Comm: comm, Host: format.Host{PageSize: yaraPage}}}
 	for _, g := range regions {
-		maps.WriteString(g.desc.MapsLine + "\n")
+		a.Regions = append(a.Regions, g.Region)
 	}
-	srchMust(t, w.WriteMaps([]byte(maps.String())))
-	for _, g := range regions {
-		srchMust(t, w.BeginRegion(g.desc))
-		for i := 0; i < len(g.layout); {
-			i = writeYaraPages(t, w, g, i)
-		}
-		srchMust(t, w.EndRegion(format.MethodVMReadv, ""))
-	}
-	srchMust(t, w.Close(format.End{Complete: true}))
-	srchMust(t, os.WriteFile(path, buf.Bytes(), 0o600))
-}
-
-// writeYaraPages writes the pages from i that one Writer call takes.
-func writeYaraPages(t *testing.T, w *format.Writer, g *yaraRegion, i int) int {
-	data := func(c byte) bool { return c == 'D' || c == 'z' }
-	j := i + 1
-	for j < len(g.layout) && (g.layout[j] == g.layout[i] || data(g.layout[i]) && data(g.layout[j])) {
-		j++
-	}
-	a, z := g.desc.Start+uint64(i)*yaraPage, g.desc.Start+uint64(j)*yaraPage
-	var err error
-	switch g.layout[i] {
-	case 'D', 'z':
-		err = w.WriteData(a, g.data[i*yaraPage:j*yaraPage])
-	case 'Z':
-		err = w.WriteFill(a, z, format.PageZero, 0)
-	case 'U':
-		err = w.WriteFill(a, z, format.PageUnreadable, 5)
-	case 'N':
-		err = w.WriteFill(a, z, format.PageNotCaptured, 0)
-	}
-	srchMust(t, err)
-	return j
+	a.WriteFile(t, path)
 }
 
 // needYaraProgram skips where yara is not installed (CI installs it).
@@ -182,7 +131,7 @@ var yaraStringLine = regexp.MustCompile(`^0x([0-9a-f]+):([0-9]+):(\$\w*): `)
 func extractRange(t *testing.T, archive string, lo, hi uint64) string {
 	t.Helper()
 	out := filepath.Join(t.TempDir(), fmt.Sprintf("%x-%x.bin", lo, hi))
-	if code, _, stderr := offRun("extract", "--range", fmt.Sprintf("%#x-%#x", lo, hi), "-o", out, archive); code != 0 {
+	if code, _, stderr := runCLI("extract", "--range", fmt.Sprintf("%#x-%#x", lo, hi), "-o", out, archive); code != 0 {
 		t.Fatalf("extract %#x-%#x: exit %d: %s", lo, hi, code, stderr)
 	}
 	return out

@@ -42,7 +42,7 @@ func TestYaraLive(t *testing.T) {
 	rules := filepath.Join(t.TempDir(), "live.yar")
 	srchMust(t, os.WriteFile(rules, []byte(yaraLiveRules(nonce)), 0o600))
 
-	code, out, stderr := offRun("yara", "--json", rules, archive)
+	code, out, stderr := runCLI("yara", "--json", rules, archive)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}

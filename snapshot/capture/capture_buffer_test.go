@@ -1,11 +1,10 @@
 package capture
 
 import (
-	"bytes"
-	"fmt"
 	"testing"
 
 	"github.com/procsnap/procsnap/format"
+	"github.com/procsnap/procsnap/format/formattest"
 )
 
 // TestCaptureSmallBuffer captures a stopped target with 64 MiB of data
@@ -37,8 +36,8 @@ func TestCaptureSmallBuffer(t *testing.T) {
 	if n := dataBytes(t, small, tg.big, tg.big+tg.bigLen); n != tg.bigLen {
 		t.Errorf("%d bytes of the %d MiB filled with random data are data in the archive, want all", n, bigMiB)
 	}
-	sameArchives(t, small, whole)
-	sameArchives(t, pre, whole)
+	formattest.Same(t, small, whole)
+	formattest.Same(t, pre, whole)
 	if sres.CapturedBytes != wres.CapturedBytes || sres.UnreadableBytes != wres.UnreadableBytes {
 		t.Errorf("Results differ: %+v and %+v", *sres, *wres)
 	}
@@ -64,66 +63,6 @@ func dataBytes(t *testing.T, r *format.Reader, a, b uint64) uint64 {
 		t.Fatalf("read %#x-%#x: %v", a, b, err)
 	}
 	return n
-}
-
-// sameArchives checks that two archives hold the same regions with the
-// same states and bytes.
-func sameArchives(t *testing.T, a, b *format.Reader) {
-	t.Helper()
-	if !bytes.Equal(a.Maps(), b.Maps()) {
-		t.Error("the maps differ")
-	}
-	ra, rb := a.Regions(), b.Regions()
-	if len(ra) != len(rb) {
-		t.Fatalf("%d regions and %d regions", len(ra), len(rb))
-	}
-	for i := range ra {
-		da, db := ra[i].Desc, rb[i].Desc
-		if da != db {
-			t.Errorf("region %d: descriptors differ:\n%+v\n%+v", i, da, db)
-			continue
-		}
-		fa, fb := ra[i].Footer, rb[i].Footer
-		if fa == nil || fb == nil || fa.State != fb.State || fa.Hash != fb.Hash || fa.DataBytes != fb.DataBytes ||
-			fa.ZeroBytes != fb.ZeroBytes || fa.UnreadableBytes != fb.UnreadableBytes || fa.NotCapturedBytes != fb.NotCapturedBytes {
-			t.Errorf("region %d (%s): footers differ:\n%+v\n%+v", i, da.MapsLine, fa, fb)
-			continue
-		}
-		ca, cb := regionContent(t, a, ra[i]), regionContent(t, b, rb[i])
-		if ca != cb {
-			t.Errorf("region %d (%s): contents differ", i, da.MapsLine)
-		}
-	}
-}
-
-// regionContent describes a region's pages as merged runs of one state
-// (zero pages count as data whose bytes are zero) followed by the bytes.
-func regionContent(t *testing.T, r *format.Reader, g *format.Region) string {
-	t.Helper()
-	var runs []format.Run
-	var data bytes.Buffer
-	err := r.ReadRange(g, g.Desc.Start, g.Desc.End, func(run format.Run) error {
-		switch run.State {
-		case format.PageZero:
-			if run.Data == nil {
-				run.Data = make([]byte, run.End-run.Start)
-			}
-			run.State = format.PageData
-			fallthrough
-		case format.PageData:
-			data.Write(run.Data)
-		}
-		if n := len(runs); n > 0 && runs[n-1].State == run.State && runs[n-1].Errno == run.Errno && runs[n-1].End == run.Start {
-			runs[n-1].End = run.End
-			return nil
-		}
-		runs = append(runs, format.Run{Start: run.Start, End: run.End, State: run.State, Errno: run.Errno})
-		return nil
-	})
-	if err != nil {
-		t.Fatalf("region %d: %v", g.Desc.Index, err)
-	}
-	return fmt.Sprint(runs) + "\n" + data.String()
 }
 
 // TestPageStore: the store hands out slabs up to its budget, then says

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/procsnap/procsnap/format"
+	"github.com/procsnap/procsnap/format/formattest"
 	"github.com/procsnap/procsnap/procfs"
 )
 
@@ -69,11 +70,7 @@ func TestFailureNamesMissingRegions(t *testing.T) {
 	if err := aw.Close(format.End{Reason: reason}); err != nil {
 		t.Fatal(err)
 	}
-	r, err := format.NewReader(bytes.NewReader(out.Bytes()), int64(out.Len()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	regions := r.Regions()
+	regions := formattest.Open(t, out.Bytes()).Regions()
 	if len(regions) != 3 {
 		t.Fatalf("%d regions in the archive, want 3", len(regions))
 	}

@@ -3,12 +3,12 @@ package diff
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"reflect"
 	"strings"
 	"testing"
 
 	"github.com/procsnap/procsnap/format"
+	"github.com/procsnap/procsnap/format/formattest"
 )
 
 const heap = 0x5555_0000_0000
@@ -57,7 +57,7 @@ func TestCompareKnownPages(t *testing.T) {
 		{start: 0x7f1000000000, perms: "rw-p", path: "/lib/new.so", pages: dataPages(1, 40)},
 		{start: 0x7ffd00000000, perms: "rw-p", path: "[stack]", pages: append(dataPages(4, 30), tpage{kind: kZeroFill}, tpage{kData, 9})},
 	}
-	res, err := Compare(context.Background(), open(t, build(t, old, 64<<10)), open(t, build(t, newer, 64<<10)), Options{})
+	res, err := Compare(context.Background(), formattest.Open(t, build(t, old, 64<<10)), formattest.Open(t, build(t, newer, 64<<10)), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,8 +104,8 @@ func TestCompareStrictWindows(t *testing.T) {
 	newHeap[44] = tpage{kData, 3}
 	want := []format.Range{pageRange(heap, 0, 1), pageRange(heap, 5, 8), pageRange(heap, 31, 33), pageRange(heap, 44, 45)}
 	for _, chunks := range [][2]int{{4096, 8192}, {16384, 4096}} {
-		a := open(t, build(t, []tregion{{start: heap, pages: oldHeap}}, chunks[0]))
-		b := open(t, build(t, []tregion{{start: heap, pages: newHeap}}, chunks[1]))
+		a := formattest.Open(t, build(t, []tregion{{start: heap, pages: oldHeap}}, chunks[0]))
+		b := formattest.Open(t, build(t, []tregion{{start: heap, pages: newHeap}}, chunks[1]))
 		for w := uint64(1); w <= 5; w++ {
 			strictWindow = w * ps
 			res, err := Compare(context.Background(), a, b, Options{Strict: true})
@@ -133,7 +133,7 @@ func TestCompareIdentical(t *testing.T) {
 		}
 	}
 	for _, strict := range []bool{false, true} {
-		res, err := Compare(context.Background(), open(t, build(t, regs(a), 16<<10)), open(t, build(t, regs(b), 256<<10)), Options{Strict: strict})
+		res, err := Compare(context.Background(), formattest.Open(t, build(t, regs(a), 16<<10)), formattest.Open(t, build(t, regs(b), 256<<10)), Options{Strict: strict})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -148,7 +148,7 @@ func TestCompareIdentical(t *testing.T) {
 func TestCompareUnreadableErrno(t *testing.T) {
 	a, b := heapPages(), heapPages()
 	b[50].seed = 14 // EFAULT
-	res, err := Compare(context.Background(), open(t, build(t, []tregion{{start: heap, pages: a}}, 0)), open(t, build(t, []tregion{{start: heap, pages: b}}, 0)), Options{})
+	res, err := Compare(context.Background(), formattest.Open(t, build(t, []tregion{{start: heap, pages: a}}, 0)), formattest.Open(t, build(t, []tregion{{start: heap, pages: b}}, 0)), Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,18 +163,16 @@ func TestCompareUnreadableErrno(t *testing.T) {
 func corruptStored(t *testing.T, arch []byte) []byte {
 	t.Helper()
 	out := bytes.Clone(arch)
-	r := open(t, out)
+	r := formattest.Open(t, out)
 	for _, s := range r.Regions()[0].Spans() {
 		if !s.IsChunk() {
 			continue
 		}
-		n := int((s.End - s.Start) / ps)
-		off := int(s.Offset()) + 16 + 36 + 9*n // record header, chunk header
-		stored := binary.LittleEndian.Uint32(out[off-12:])
-		if stored == 0 {
+		stored := formattest.RecordField(t, out, s.Offset(), "stored")
+		if stored.Size == 0 {
 			continue
 		}
-		out[off+int(stored)/2] ^= 0x40
+		out[stored.Offset+stored.Size/2] ^= 0x40
 		return out
 	}
 	t.Fatal("no chunk with stored bytes")
@@ -194,29 +192,22 @@ func TestCompareHeadersOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	opened := cr.n.Load()
-	res, err := Compare(context.Background(), open(t, a), rb, Options{})
+	res, err := Compare(context.Background(), formattest.Open(t, a), rb, Options{})
 	if err != nil || res.Differs() {
 		t.Fatalf("non-strict: %v %+v", err, res)
 	}
 	if read := cr.n.Load() - opened; read > int64(len(b))/50 {
 		t.Errorf("diff read %d of %d archive bytes: it should read chunk headers only", read, len(b))
 	}
-	_, err = Compare(context.Background(), open(t, a), open(t, b), Options{Strict: true})
+	_, err = Compare(context.Background(), formattest.Open(t, a), formattest.Open(t, b), Options{Strict: true})
 	if err == nil || !strings.Contains(err.Error(), "new snapshot: region 0") {
 		t.Errorf("strict diff of a damaged chunk: %v", err)
 	}
 }
 
 func TestComparePageSizes(t *testing.T) {
-	var buf bytes.Buffer
-	w, err := format.NewWriter(&buf, format.WriterOptions{PageSize: 16384})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Close(format.End{Complete: true}); err != nil {
-		t.Fatal(err)
-	}
-	_, err = Compare(context.Background(), open(t, build(t, nil, 0)), open(t, buf.Bytes()), Options{})
+	big := formattest.Archive{Options: format.WriterOptions{PageSize: 16384}, End: format.End{Complete: true}}.Bytes(t)
+	_, err := Compare(context.Background(), formattest.Open(t, build(t, nil, 0)), formattest.Open(t, big), Options{})
 	if err == nil || !strings.Contains(err.Error(), "page sizes differ") {
 		t.Errorf("got %v", err)
 	}
@@ -251,7 +242,7 @@ func TestCompareCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	a := build(t, []tregion{{start: heap, pages: dataPages(2, 1)}}, 0)
-	if _, err := Compare(ctx, open(t, a), open(t, a), Options{}); err == nil {
+	if _, err := Compare(ctx, formattest.Open(t, a), formattest.Open(t, a), Options{}); err == nil {
 		t.Error("cancelled compare returned no error")
 	}
 }
@@ -269,7 +260,7 @@ func FuzzCompare(f *testing.F) {
 		if err != nil {
 			return
 		}
-		g := open(t, good)
+		g := formattest.Open(t, good)
 		_, _ = Compare(context.Background(), g, r, Options{})
 		_, _ = Compare(context.Background(), r, g, Options{Strict: true})
 	})

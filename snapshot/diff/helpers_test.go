@@ -1,7 +1,6 @@
 package diff
 
 import (
-	"bytes"
 	"io"
 	"math/rand/v2"
 	"sync/atomic"
@@ -9,6 +8,7 @@ import (
 	"time"
 
 	"github.com/procsnap/procsnap/format"
+	"github.com/procsnap/procsnap/format/formattest"
 )
 
 const ps = 4096
@@ -18,7 +18,7 @@ const (
 	kData       = iota // seeded random bytes, written as data
 	kZeroData          // zeros written as data (the writer stores a zero page)
 	kZeroFill          // a zero fill
-	kUnreadable        // an unreadable fill (errno in seed)
+	kUnreadable        // an unreadable fill (errno in seed: EIO or EFAULT)
 	kNotCapt           // a not-captured fill
 )
 
@@ -59,65 +59,35 @@ func clonePages(p []tpage) []tpage { return append([]tpage(nil), p...) }
 // build writes regions as an archive with the given chunk size.
 func build(t testing.TB, regs []tregion, chunk int) []byte {
 	t.Helper()
-	var buf bytes.Buffer
-	w, err := format.NewWriter(&buf, format.WriterOptions{ChunkSize: chunk, Workers: 1})
-	if err != nil {
-		t.Fatal(err)
+	a := formattest.Archive{Options: format.WriterOptions{ChunkSize: chunk, Workers: 1}, End: format.End{Complete: true},
+		Meta: &format.Meta{PID: 7, Comm: "t", CaptureStart: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}}
+	for _, g := range regs {
+		a.Regions = append(a.Regions, g.region(t))
 	}
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	must(w.WriteMeta(&format.Meta{PID: 7, Comm: "t", CaptureStart: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}))
-	for i, g := range regs {
-		end := g.start + uint64(len(g.pages))*ps
-		must(w.BeginRegion(format.RegionDesc{Index: i, Start: g.start, End: end, Perms: g.perms, Path: g.path, Skip: g.skip}))
-		if g.skip == "" {
-			for k := 0; k < len(g.pages); {
-				k = writeRun(t, w, g, k)
-			}
-		}
-		must(w.EndRegion(format.MethodVMReadv, ""))
-	}
-	must(w.Close(format.End{Complete: true}))
-	return buf.Bytes()
+	return a.Bytes(t)
 }
 
-// writeRun writes the run of pages of one kind starting at page k.
-func writeRun(t testing.TB, w *format.Writer, g tregion, k int) int {
-	t.Helper()
-	p := g.pages[k]
-	addr := g.start + uint64(k)*ps
-	var err error
-	switch p.kind {
-	case kData, kZeroData:
-		var data []byte
-		j := k
-		for ; j < len(g.pages) && (g.pages[j].kind == kData || g.pages[j].kind == kZeroData); j++ {
-			if g.pages[j].kind == kData {
-				data = append(data, dataPage(g.pages[j].seed)...)
-			} else {
-				data = append(data, make([]byte, ps)...)
+// letters are the layout letters of the page kinds.
+var letters = map[int]byte{kData: 'D', kZeroData: 'z', kZeroFill: 'Z', kNotCapt: 'N'}
+
+// region is g as formattest writes it.
+func (g tregion) region(t testing.TB) formattest.Region {
+	r := formattest.Region{Desc: format.RegionDesc{Start: g.start, End: g.start + uint64(len(g.pages))*ps,
+		Perms: g.perms, Path: g.path, Skip: g.skip}, Data: make([]byte, len(g.pages)*ps)}
+	layout := make([]byte, len(g.pages))
+	for i, p := range g.pages {
+		layout[i] = letters[p.kind]
+		if p.kind == kUnreadable {
+			if layout[i] = formattest.Unreadable(uint32(p.seed)); layout[i] == 0 {
+				t.Fatalf("unreadable page %d has errno %d: formattest writes EIO or EFAULT", i, p.seed)
 			}
 		}
-		err = w.WriteData(addr, data)
-		k = j - 1
-	case kZeroFill:
-		err = w.WriteFill(addr, addr+ps, format.PageZero, 0)
-	case kUnreadable:
-		err = w.WriteFill(addr, addr+ps, format.PageUnreadable, uint32(p.seed))
-	case kNotCapt:
-		err = w.WriteFill(addr, addr+ps, format.PageNotCaptured, 0)
+		if p.kind == kData {
+			copy(r.Data[i*ps:], dataPage(p.seed))
+		}
 	}
-	if err == nil {
-		err = w.Flush() // WriteData keeps data until Flush
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k + 1
+	r.Layout = string(layout)
+	return r
 }
 
 // countingReaderAt counts the bytes read from an archive.
@@ -130,13 +100,4 @@ func (c *countingReaderAt) ReadAt(p []byte, off int64) (int, error) {
 	n, err := c.r.ReadAt(p, off)
 	c.n.Add(int64(n))
 	return n, err
-}
-
-func open(t testing.TB, b []byte) *format.Reader {
-	t.Helper()
-	r, err := format.NewReader(bytes.NewReader(b), int64(len(b)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/procsnap/procsnap/format"
+	"github.com/procsnap/procsnap/format/formattest"
 )
 
 const lib = "/usr/lib/x86_64-linux-gnu/libfoo.so.1 (deleted)"
@@ -17,19 +18,19 @@ const lib = "/usr/lib/x86_64-linux-gnu/libfoo.so.1 (deleted)"
 // mixedArchive has every kind of page, file-backed and anonymous regions,
 // a skipped region, and three threads whose leader is not the first record.
 func mixedArchive() testArchive {
-	anon := func(start uint64, perms, pages string) testRegion {
-		return testRegion{desc: format.RegionDesc{Start: start, End: start + uint64(len(pages))*tps, Perms: perms}, pages: pages}
+	anon := func(start uint64, perms, pages string) formattest.Region {
+		return formattest.Region{Desc: format.RegionDesc{Start: start, End: start + uint64(len(pages))*tps, Perms: perms}, Layout: pages}
 	}
-	file := func(start, off uint64, perms, pages string) testRegion {
+	file := func(start, off uint64, perms, pages string) formattest.Region {
 		g := anon(start, perms, pages)
-		g.desc.Path, g.desc.Inode, g.desc.Offset, g.desc.DevMajor = lib, 77, off, 8
+		g.Desc.Path, g.Desc.Inode, g.Desc.Offset, g.Desc.DevMajor = lib, 77, off, 8
 		return g
 	}
-	skipped := anon(0x7000_0000, "---p", "nn")
-	skipped.pages = ""
-	skipped.desc.Skip = "no read permission"
-	vvar := anon(0x7fff_f000_0000, "r--p", "uu")
-	vvar.desc.Path = "[vvar]"
+	skipped := anon(0x7000_0000, "---p", "NN")
+	skipped.Layout = ""
+	skipped.Desc.Skip = "no read permission"
+	vvar := anon(0x7fff_f000_0000, "r--p", "FF")
+	vvar.Desc.Path = "[vvar]"
 	auxv := make([]byte, 32)
 	le.PutUint64(auxv, 6) // AT_PAGESZ
 	le.PutUint64(auxv[8:], tps)
@@ -37,12 +38,12 @@ func mixedArchive() testArchive {
 		meta:    x86Meta(),
 		auxv:    auxv,
 		threads: []format.Thread{thread(101, true), thread(100, true), thread(102, false)},
-		regions: []testRegion{
-			file(0x40_0000, 0, "r-xp", "ddd"),
-			file(0x40_3000, 0x3000, "rw-p", "dZd"), // a file-backed zero fill is written as zeros
-			anon(0x1000_0000, "rw-p", "ddzdd"),
-			anon(0x1010_0000, "rw-p", "dduudn"),
-			anon(0x1020_0000, "rw-p", "dZZd"), // an anonymous zero fill is a hole
+		regions: []formattest.Region{
+			file(0x40_0000, 0, "r-xp", "DDD"),
+			file(0x40_3000, 0x3000, "rw-p", "DZD"), // a file-backed zero fill is written as zeros
+			anon(0x1000_0000, "rw-p", "DDzDD"),
+			anon(0x1010_0000, "rw-p", "DDFFDN"),
+			anon(0x1020_0000, "rw-p", "DZZD"), // an anonymous zero fill is a hole
 			skipped,
 			vvar,
 		},
@@ -74,7 +75,7 @@ var mixedLoads = []wantLoad{
 
 func TestExportLoads(t *testing.T) {
 	raw, want := mixedArchive().build(t)
-	path, sum := exportFile(t, openArchive(t, raw))
+	path, sum := exportFile(t, formattest.Open(t, raw))
 	f, err := elf.Open(path)
 	if err != nil {
 		t.Fatalf("debug/elf: %v", err)
@@ -144,7 +145,7 @@ func expected(want mem, addr, n uint64) []byte {
 func TestExportNotes(t *testing.T) {
 	a := mixedArchive()
 	raw, _ := a.build(t)
-	path, _ := exportFile(t, openArchive(t, raw))
+	path, _ := exportFile(t, formattest.Open(t, raw))
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -240,7 +241,7 @@ func checkFileNote(t *testing.T, d []byte) {
 
 func TestExportReadelf(t *testing.T) {
 	raw, _ := mixedArchive().build(t)
-	path, _ := exportFile(t, openArchive(t, raw))
+	path, _ := exportFile(t, formattest.Open(t, raw))
 	out := readelf(t, path)
 	for _, want := range []string{"Elf file type is CORE", "NT_PRSTATUS", "NT_PRPSINFO", "NT_AUXV", "NT_FILE",
 		"NT_FPREGSET", "NT_X86_XSTATE"} {
@@ -260,7 +261,7 @@ func TestExportReadelf(t *testing.T) {
 // leader first, archive bytes where they were captured, zeros in holes.
 func TestExportGDB(t *testing.T) {
 	raw, want := mixedArchive().build(t)
-	path, _ := exportFile(t, openArchive(t, raw))
+	path, _ := exportFile(t, formattest.Open(t, raw))
 	data, hole, fileZero := uint64(0x1010_0000), uint64(0x1010_2000), uint64(0x40_4000)
 	out := gdbCore(t, path, "info threads", fmt.Sprintf("x/gx %#x", data), fmt.Sprintf("x/gx %#x", hole), fmt.Sprintf("x/gx %#x", fileZero))
 	for _, w := range []string{"* 1    LWP 100", "LWP 101", "LWP 102",

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/procsnap/procsnap/format"
+	"github.com/procsnap/procsnap/format/formattest"
 )
 
 // fuzzArchive turns fuzz bytes into a well-formed archive with hostile
@@ -49,12 +50,12 @@ func fuzzArchive(b []byte) testArchive {
 		n := int(next()%6) + 1
 		var pages []byte
 		for range n {
-			pages = append(pages, "dzZun"[next()%5])
+			pages = append(pages, "DzZFN"[next()%5])
 		}
-		g := testRegion{desc: format.RegionDesc{Start: start, End: start + uint64(n)*tps, Perms: string([]byte{next(), next()}),
-			Path: paths[int(next())%len(paths)], Inode: uint64(next() % 2), Offset: uint64(next()) * 512}, pages: string(pages)}
+		g := formattest.Region{Desc: format.RegionDesc{Start: start, End: start + uint64(n)*tps, Perms: string([]byte{next(), next()}),
+			Path: paths[int(next())%len(paths)], Inode: uint64(next() % 2), Offset: uint64(next()) * 512}, Layout: string(pages)}
 		if next()%5 == 0 {
-			g.desc.Skip, g.pages = "skipped", ""
+			g.Desc.Skip, g.Layout = "skipped", ""
 		}
 		a.regions = append(a.regions, g)
 	}
@@ -66,7 +67,7 @@ func FuzzExport(f *testing.F) {
 	f.Add([]byte{5, 4, 0, 3, 0, 3, 1, 4, 2, 6, 1, 3, 0, 3, 7, 3, 3, 3, 1, 2, 3, 4, 'r', '-', 3, 0, 0, 1, 2, 2, 1, 1, 'x', 'x', 1, 1, 0})
 	f.Fuzz(func(t *testing.T, b []byte) {
 		raw, _ := fuzzArchive(b).build(t)
-		c, err := Plan(openArchive(t, raw))
+		c, err := Plan(formattest.Open(t, raw))
 		if err != nil {
 			return
 		}

@@ -9,30 +9,27 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/procsnap/procsnap/format"
+	"github.com/procsnap/procsnap/format/formattest"
 )
 
 const tps = 4096
 
-// Page kinds of a synthetic region, one letter a page:
-// d data, z zero page in a chunk, Z zero fill, u unreadable, n not captured.
-type testRegion struct {
-	desc  format.RegionDesc
-	pages string
-}
-
-// testArchive describes a synthetic archive.
+// testArchive describes a synthetic archive; its regions' data pages are
+// filled with random bytes when it is built.
 type testArchive struct {
 	meta    format.Meta
 	auxv    []byte
 	threads []format.Thread
-	regions []testRegion
+	regions []formattest.Region
 }
 
-// mem is the expected memory of an archive: the bytes of every d page.
+// mem is the expected memory of an archive: by region start, the region's
+// bytes (zeros but on its D pages).
 type mem map[uint64][]byte
 
 func x86Meta() format.Meta {
@@ -74,90 +71,26 @@ func xsaveSet(seed byte, n int, xcr0 uint64) []byte {
 // build writes the archive and returns its bytes and expected memory.
 func (a testArchive) build(t testing.TB) ([]byte, mem) {
 	t.Helper()
-	var buf bytes.Buffer
-	aw, err := format.NewWriter(&buf, format.WriterOptions{ChunkSize: 4 * tps, Workers: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	must := func(err error) {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-	}
-	must(aw.WriteMeta(&a.meta))
-	must(aw.WriteMaps([]byte("maps\n")))
-	if a.auxv != nil {
-		must(aw.WriteAuxv(a.auxv))
-	}
-	for _, th := range a.threads {
-		must(aw.WriteThread(th))
-	}
 	want := mem{}
 	rng := rand.New(rand.NewPCG(1, 2))
-	for i, g := range a.regions {
-		g.desc.Index = i
-		must(aw.BeginRegion(g.desc))
-		if g.desc.Skip == "" {
-			must(writePages(aw, g, rng, want))
+	regions := slices.Clone(a.regions)
+	for i, g := range regions {
+		if g.Desc.Skip != "" || !strings.Contains(g.Layout, "D") {
+			continue
 		}
-		must(aw.EndRegion(format.MethodVMReadv, ""))
-	}
-	must(aw.Close(format.End{Complete: true}))
-	return buf.Bytes(), want
-}
-
-// writePages writes a region's pages run by run of one kind.
-func writePages(aw *format.Writer, g testRegion, rng *rand.Rand, want mem) error {
-	addr := g.desc.Start
-	for i := 0; i < len(g.pages); {
-		j := i
-		for j < len(g.pages) && sameRun(g.pages[i], g.pages[j]) {
-			j++
-		}
-		n := uint64(j-i) * tps
-		var err error
-		switch g.pages[i] {
-		case 'd', 'z':
-			data := make([]byte, n)
-			for p := i; p < j; p++ {
-				if g.pages[p] == 'd' {
-					page := data[(p-i)*tps : (p-i+1)*tps]
-					for k := range page {
-						page[k] = byte(rng.Uint32())
-					}
+		g.Data = make([]byte, len(g.Layout)*tps)
+		for p := range g.Layout {
+			if g.Layout[p] == 'D' {
+				for k := p * tps; k < (p+1)*tps; k++ {
+					g.Data[k] = byte(rng.Uint32())
 				}
 			}
-			want[addr] = data
-			err = aw.WriteData(addr, data)
-		case 'Z':
-			err = aw.WriteFill(addr, addr+n, format.PageZero, 0)
-		case 'u':
-			err = aw.WriteFill(addr, addr+n, format.PageUnreadable, 14)
-		case 'n':
-			err = aw.WriteFill(addr, addr+n, format.PageNotCaptured, 0)
 		}
-		if err != nil {
-			return err
-		}
-		addr += n
-		i = j
+		regions[i], want[g.Desc.Start] = g, g.Data
 	}
-	return aw.Flush()
-}
-
-func sameRun(a, b byte) bool {
-	chunk := func(c byte) bool { return c == 'd' || c == 'z' }
-	return a == b || chunk(a) && chunk(b)
-}
-
-func openArchive(t testing.TB, b []byte) *format.Reader {
-	t.Helper()
-	r, err := format.NewReader(bytes.NewReader(b), int64(len(b)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
+	b := formattest.Archive{Options: format.WriterOptions{ChunkSize: 4 * tps, Workers: 1}, Meta: &a.meta,
+		Auxv: a.auxv, Threads: a.threads, Regions: regions, End: format.End{Complete: true}}.Bytes(t)
+	return b, want
 }
 
 // exportFile exports the archive to a core file in a temp dir.

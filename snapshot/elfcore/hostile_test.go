@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/procsnap/procsnap/format"
+	"github.com/procsnap/procsnap/format/formattest"
 )
 
 func TestUnsupportedMachine(t *testing.T) {
@@ -18,7 +19,7 @@ func TestUnsupportedMachine(t *testing.T) {
 			a := mixedArchive()
 			a.meta.Host.Machine = machine
 			raw, _ := a.build(t)
-			_, err := Plan(openArchive(t, raw))
+			_, err := Plan(formattest.Open(t, raw))
 			if !errors.Is(err, ErrUnsupportedMachine) {
 				t.Fatalf("err %v, want ErrUnsupportedMachine", err)
 			}
@@ -31,9 +32,13 @@ func TestUnsupportedMachine(t *testing.T) {
 
 func TestNoMetadata(t *testing.T) {
 	raw, _ := mixedArchive().build(t)
-	// Cut the archive right after the signature and header record (8 + 40
-	// bytes): no metadata record.
-	cut := openArchive(t, raw[:48])
+	// Cut the archive right after the signature and header record: no
+	// metadata record.
+	recs, err := format.SplitRecords(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cut := formattest.Open(t, raw[:recs[1].Offset])
 	if cut.Meta() != nil {
 		t.Fatal("the cut archive still has metadata")
 	}
@@ -55,16 +60,7 @@ func TestHostileThreads(t *testing.T) {
 		bad(9, format.RegSet{Type: ntPrstatus, Data: regs(9, userRegsSize)}, // good GP regs,
 			format.RegSet{Type: ntPrfpreg, Data: make([]byte, 3)}, format.RegSet{Type: ntX86Xstate, Data: make([]byte, 8)}), // bad FP
 	}
-	raw, _ := a.build(t)
-	c, err := Plan(openArchive(t, raw))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	if err := c.Write(context.Background(), &buf); err != nil {
-		t.Fatal(err)
-	}
-	p := parseCore(t, buf.Bytes())
+	c, p := exportParsed(t, a)
 	var tids []uint32
 	for _, n := range p.notes {
 		if n.typ == ntPrstatus {
@@ -88,27 +84,18 @@ func TestHostileThreads(t *testing.T) {
 func TestHostileRegions(t *testing.T) {
 	a := mixedArchive()
 	a.auxv = make([]byte, MaxAuxvLen+16)
-	a.regions[0].desc.Perms = "x"             // too short, and no 'r' first
-	a.regions[1].desc.Path = "/lib/a\x00b.so" // cannot be an NT_FILE name
-	a.regions = append(a.regions, testRegion{ // overlaps the previous region
-		desc:  format.RegionDesc{Start: 0x7fff_f000_1000, End: 0x7fff_f000_3000, Perms: "rw-p"},
-		pages: "dd",
+	a.regions[0].Desc.Perms = "x"                    // too short, and no 'r' first
+	a.regions[1].Desc.Path = "/lib/a\x00b.so"        // cannot be an NT_FILE name
+	a.regions = append(a.regions, formattest.Region{ // overlaps the previous region
+		Desc:   format.RegionDesc{Start: 0x7fff_f000_1000, End: 0x7fff_f000_3000, Perms: "rw-p"},
+		Layout: "DD",
 	})
-	big := testRegion{desc: format.RegionDesc{Start: 0x2000_0000, End: 0x2000_4000, Perms: "rw-p", Path: "/big", Inode: 5}, pages: "ZZZZ"}
+	big := formattest.Region{Desc: format.RegionDesc{Start: 0x2000_0000, End: 0x2000_4000, Perms: "rw-p", Path: "/big", Inode: 5}, Layout: "ZZZZ"}
 	a.regions = append(a.regions, big)
 	old := zeroFillBudget
 	zeroFillBudget = 2 * tps
 	defer func() { zeroFillBudget = old }()
-	raw, _ := a.build(t)
-	c, err := Plan(openArchive(t, raw))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	if err := c.Write(context.Background(), &buf); err != nil {
-		t.Fatal(err)
-	}
-	p := parseCore(t, buf.Bytes())
+	c, p := exportParsed(t, a)
 	if p.phdrs[1].Flags != 0 {
 		t.Errorf("perms %q gave p_flags %d, want 0", "x", p.phdrs[1].Flags)
 	}
@@ -132,7 +119,7 @@ func TestHostileRegions(t *testing.T) {
 // the export with an error that names the region.
 func TestDamagedChunk(t *testing.T) {
 	raw, _ := mixedArchive().build(t)
-	r := openArchive(t, raw)
+	r := formattest.Open(t, raw)
 	var off int64
 	for _, s := range r.Regions()[2].Spans() {
 		if s.IsChunk() {
@@ -142,7 +129,7 @@ func TestDamagedChunk(t *testing.T) {
 	}
 	bad := append([]byte(nil), raw...)
 	bad[off+200] ^= 0xff // inside the chunk header's page hashes
-	c, err := Plan(openArchive(t, bad))
+	c, err := Plan(formattest.Open(t, bad))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,7 +151,7 @@ func (w *failWriter) Write(p []byte) (int, error) {
 
 func TestWriteErrors(t *testing.T) {
 	raw, _ := mixedArchive().build(t)
-	c, err := Plan(openArchive(t, raw))
+	c, err := Plan(formattest.Open(t, raw))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,14 +174,14 @@ func TestXNum(t *testing.T) {
 	a := testArchive{meta: x86Meta(), threads: []format.Thread{thread(100, false)}}
 	for i := range n {
 		start := uint64(0x1000_0000) + uint64(i)*2*tps
-		g := testRegion{desc: format.RegionDesc{Start: start, End: start + tps, Perms: "rw-p"}, pages: "u"}
+		g := formattest.Region{Desc: format.RegionDesc{Start: start, End: start + tps, Perms: "rw-p"}, Layout: "F"}
 		if i%1000 == 0 {
-			g.pages = "d"
+			g.Layout = "D"
 		}
 		a.regions = append(a.regions, g)
 	}
 	raw, want := a.build(t)
-	path, sum := exportFile(t, openArchive(t, raw))
+	path, sum := exportFile(t, formattest.Open(t, raw))
 	if !sum.XNum || sum.Segments != n {
 		t.Fatalf("summary %+v, want XNum and %d segments", sum, n)
 	}
@@ -253,4 +240,19 @@ func TestXNumBoundary(t *testing.T) {
 			t.Errorf("%d PT_LOADs: notes at %d, want %d", tc.loads, c.notesOff, want)
 		}
 	}
+}
+
+// exportParsed plans and writes the core of a, and parses it.
+func exportParsed(t *testing.T, a testArchive) (*Core, *parsedCore) {
+	t.Helper()
+	raw, _ := a.build(t)
+	c, err := Plan(formattest.Open(t, raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := c.Write(context.Background(), &buf); err != nil {
+		t.Fatal(err)
+	}
+	return c, parseCore(t, buf.Bytes())
 }

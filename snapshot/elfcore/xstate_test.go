@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/procsnap/procsnap/format"
+	"github.com/procsnap/procsnap/format/formattest"
 )
 
 // Layouts as CPUID leaf 0xD gives them: AMD Zen 4 without MPX (this
@@ -262,7 +263,7 @@ func TestExportXStateGDB(t *testing.T) {
 			a.threads = []format.Thread{{TID: 100, RegSets: []format.RegSet{{Type: ntPrstatus, Data: regs(1, userRegsSize)},
 				{Type: ntX86Xstate, Data: layoutSet(amdLayout, amdXCR0, 0, 2432)}}}}
 			raw, _ := a.build(t)
-			path, sum := exportFile(t, openArchive(t, raw))
+			path, sum := exportFile(t, formattest.Open(t, raw))
 			// The last command must succeed: gdb -batch exits 1 when it fails.
 			out := gdbCore(t, path, "p/x $zmm16.v8_int64", "p/x $k1", "p/x $ymm0.v4_int64")
 			for _, w := range tc.want {

@@ -1,10 +1,8 @@
 package search
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"math/rand/v2"
 	"os"
 	"strconv"
 	"strings"
@@ -13,6 +11,7 @@ import (
 	"time"
 
 	"github.com/procsnap/procsnap/format"
+	"github.com/procsnap/procsnap/format/formattest"
 )
 
 // benchSize is the size of the benchmark snapshot: PROCSNAP_BENCH_SIZE
@@ -35,42 +34,6 @@ func benchSize(b *testing.B) int {
 	return (n * mult) / pg * pg
 }
 
-// benchPages returns n bytes of pages that are in turn zero, text and
-// random, with "procsnap-needle" planted once every 1000 text pages.
-func benchPages(n int) []byte {
-	rng := rand.New(rand.NewPCG(5, 6))
-	words := []string{"the", "process", "memory", "region", "GET /index.html HTTP/1.1", "kernel", "0x7ffd12345678",
-		"user=admin", "snapshot", "{\"id\":42,\"name\":\"procsnap\"}", "error:", "connection", "session", "token"}
-	b := make([]byte, n)
-	var t []byte
-	for p := 0; (p+1)*pg <= n; p++ {
-		page := b[p*pg : (p+1)*pg]
-		switch p % 3 {
-		case 1:
-			t = t[:0]
-			for len(t) < pg {
-				t = append(t, words[rng.IntN(len(words))]...)
-				t = append(t, ' ')
-				if rng.IntN(8) == 0 {
-					t = fmt.Appendf(t, "%d\n", rng.IntN(100000))
-				}
-			}
-			if p%3000 == 1 {
-				copy(t[rng.IntN(pg-20):], "procsnap-needle")
-			}
-			copy(page, t)
-		case 2:
-			for i := 0; i < pg; i += 8 {
-				v := rng.Uint64()
-				for k := range 8 {
-					page[i+k] = byte(v >> (8 * k))
-				}
-			}
-		}
-	}
-	return b
-}
-
 var bench struct {
 	once    sync.Once
 	archive []byte
@@ -81,28 +44,13 @@ var bench struct {
 // size, as one region.
 func benchArchive(b *testing.B) ([]byte, int) {
 	bench.once.Do(func() {
-		data := benchPages(benchSize(b))
-		var buf bytes.Buffer
-		aw, err := format.NewWriter(&buf, format.WriterOptions{})
-		if err != nil {
-			b.Fatal(err)
-		}
+		data := formattest.MixedPages(benchSize(b))
 		const start = 0x7f0000000000
-		if err := aw.BeginRegion(format.RegionDesc{Index: 0, Start: start, End: start + uint64(len(data)), Perms: "rw-p", Path: "[heap]"}); err != nil {
-			b.Fatal(err)
-		}
-		for off := 0; off < len(data); off += 8 << 20 {
-			if err := aw.WriteData(start+uint64(off), data[off:min(off+8<<20, len(data))]); err != nil {
-				b.Fatal(err)
-			}
-		}
-		if err := aw.EndRegion(format.MethodVMReadv, ""); err != nil {
-			b.Fatal(err)
-		}
-		if err := aw.Close(format.End{Complete: true}); err != nil {
-			b.Fatal(err)
-		}
-		bench.archive, bench.size = buf.Bytes(), len(data)
+		bench.archive = formattest.Archive{End: format.End{Complete: true}, Regions: []formattest.Region{{
+			Desc:   format.RegionDesc{Start: start, Perms: "rw-p", Path: "[heap]"},
+			Layout: strings.Repeat("D", len(data)/pg), Data: data,
+		}}}.Bytes(b)
+		bench.size = len(data)
 	})
 	return bench.archive, bench.size
 }
@@ -111,15 +59,7 @@ func benchArchive(b *testing.B) ([]byte, int) {
 // bytes discarded.
 func decompressAll(b *testing.B, archive []byte) time.Duration {
 	t0 := time.Now()
-	r, err := format.NewReader(bytes.NewReader(archive), int64(len(archive)))
-	if err != nil {
-		b.Fatal(err)
-	}
-	for _, g := range r.Regions() {
-		if err := r.ReadRange(g, g.Desc.Start, g.Desc.End, func(format.Run) error { return nil }); err != nil {
-			b.Fatal(err)
-		}
-	}
+	formattest.ReadAll(b, formattest.Open(b, archive))
 	return time.Since(t0)
 }
 
@@ -138,8 +78,8 @@ func BenchmarkSearch(b *testing.B) {
 			decompressAll(b, archive)
 		}
 	})
-	text, _ := NewText("procsnap-needle", TextOptions{})
-	textWide, _ := NewText("procsnap-needle", TextOptions{Wide: true, IgnoreCase: true})
+	text, _ := NewText(formattest.Needle, TextOptions{})
+	textWide, _ := NewText(formattest.Needle, TextOptions{Wide: true, IgnoreCase: true})
 	common, _ := NewText("session", TextOptions{})
 	strs, _ := NewStrings(0, false, 0)
 	strsWide, _ := NewStrings(0, true, 0)
@@ -166,10 +106,7 @@ func BenchmarkSearch(b *testing.B) {
 }
 
 func benchQuery(b *testing.B, archive []byte, size int, q *Query, opts Options) {
-	r, err := format.NewReader(bytes.NewReader(archive), int64(len(archive)))
-	if err != nil {
-		b.Fatal(err)
-	}
+	r := formattest.Open(b, archive)
 	b.SetBytes(int64(size))
 	var plain, search, plainCPU, searchCPU time.Duration
 	n := 0

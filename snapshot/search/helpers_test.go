@@ -1,12 +1,12 @@
 package search
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"testing"
 
 	"github.com/procsnap/procsnap/format"
+	"github.com/procsnap/procsnap/format/formattest"
 )
 
 const pg = 4096
@@ -81,66 +81,35 @@ type memSeg struct {
 // writeArchive writes the regions into an in-memory archive and opens it.
 func writeArchive(t testing.TB, chunk int, regs []*memRegion) *format.Reader {
 	t.Helper()
-	return openBytes(t, archiveBytes(t, chunk, regs))
-}
-
-func openBytes(t testing.TB, b []byte) *format.Reader {
-	t.Helper()
-	r, err := format.NewReader(bytes.NewReader(b), int64(len(b)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
+	return formattest.Open(t, archiveBytes(t, chunk, regs))
 }
 
 // archiveBytes writes the regions into an archive in memory.
 func archiveBytes(t testing.TB, chunk int, regs []*memRegion) []byte {
 	t.Helper()
-	var buf bytes.Buffer
-	aw, err := format.NewWriter(&buf, format.WriterOptions{ChunkSize: chunk, Workers: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := formattest.Archive{Options: format.WriterOptions{ChunkSize: chunk, Workers: 2}, End: format.End{Complete: true}}
 	for _, m := range regs {
-		if err := aw.BeginRegion(m.desc); err != nil {
-			t.Fatal(err)
-		}
-		if err := writePages(aw, m); err != nil {
-			t.Fatal(err)
-		}
-		if err := aw.EndRegion(format.MethodVMReadv, ""); err != nil {
-			t.Fatal(err)
-		}
+		a.Regions = append(a.Regions, m.region())
 	}
-	if err := aw.Close(format.End{Complete: true}); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
+	return a.Bytes(t)
 }
 
-func writePages(aw *format.Writer, m *memRegion) error {
-	for i := 0; i < len(m.state); {
-		j := i + 1
-		for j < len(m.state) && m.state[j] == m.state[i] && !(m.state[i] == format.PageData && m.splits[j]) {
-			j++
+// letters are the layout letters of the page states (unreadable: EFAULT).
+var letters = map[format.PageState]byte{format.PageData: 'D', format.PageZero: 'Z',
+	format.PageUnreadable: 'F', format.PageNotCaptured: 'N'}
+
+// region is the region as formattest writes it.
+func (m *memRegion) region() formattest.Region {
+	g := formattest.Region{Desc: m.desc, Data: m.data}
+	layout := make([]byte, len(m.state))
+	for i, s := range m.state {
+		layout[i] = letters[s]
+		if m.splits[i] {
+			g.Splits = append(g.Splits, i)
 		}
-		a, b := m.desc.Start+uint64(i*pg), m.desc.Start+uint64(j*pg)
-		var err error
-		if m.state[i] == format.PageData {
-			err = aw.WriteData(a, m.data[i*pg:j*pg])
-		} else {
-			errno := uint32(0)
-			if m.state[i] == format.PageUnreadable {
-				errno = 14
-			}
-			err = aw.WriteFill(a, b, m.state[i], errno)
-		}
-		if err != nil {
-			return err
-		}
-		i = j
 	}
-	return nil
+	g.Layout = string(layout)
+	return g
 }
 
 // collect runs a search and returns its matches.

@@ -2,10 +2,12 @@ package search
 
 import (
 	"testing"
+
+	"github.com/procsnap/procsnap/format/formattest"
 )
 
 func BenchmarkLaneASCII(b *testing.B) {
-	data := benchPages(48 << 20)
+	data := formattest.MixedPages(48 << 20)
 	for _, kind := range []struct {
 		name string
 		mod  int

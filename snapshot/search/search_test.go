@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/procsnap/procsnap/format"
+	"github.com/procsnap/procsnap/format/formattest"
 )
 
 const (
@@ -34,7 +35,7 @@ type plant struct {
 // unreadable, not captured or zero, or cut by such a page.
 func planted(t testing.TB) (*format.Reader, []plant, []*memRegion) {
 	b, plants, regs := plantedBytes(t)
-	return openBytes(t, b), plants, regs
+	return formattest.Open(t, b), plants, regs
 }
 
 func plantedBytes(t testing.TB) ([]byte, []plant, []*memRegion) {
@@ -241,7 +242,7 @@ func TestStopsOnCallbackErrorAndCancel(t *testing.T) {
 // and the rest is searched.
 func TestDamagedChunk(t *testing.T) {
 	b, _, _ := plantedBytes(t)
-	r := openBytes(t, b)
+	r := formattest.Open(t, b)
 	var bad format.Span
 	for _, s := range r.Region(0).Spans() {
 		if s.IsChunk() && s.Start <= base0+5*pg && base0+5*pg < s.End {
@@ -249,7 +250,7 @@ func TestDamagedChunk(t *testing.T) {
 		}
 	}
 	b[bad.Offset()+100] ^= 0xff // in the chunk header or stored bytes
-	r = openBytes(t, b)
+	r = formattest.Open(t, b)
 	for _, lay := range layouts {
 		t.Run(lay.name, func(t *testing.T) {
 			withPieceSize(t, lay.piece)

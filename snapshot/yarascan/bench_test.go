@@ -187,11 +187,11 @@ func benchRegions(shape string, mib int) []*memRegion {
 func textPages(rng *rand.Rand, m *memRegion) {
 	words := []string{"GET /index.html HTTP/1.1\r\n", "user=admin ", "session=", "Content-Type: text/html\r\n",
 		"libc.so.6", "malloc", "hello world ", "{\"id\": 42, \"name\": \"x\"}\n"}
-	for p := 0; p < len(m.layout); p++ {
-		if m.layout[p] != 'D' || rng.IntN(2) == 0 {
+	for p := 0; p < len(m.Layout); p++ {
+		if m.Layout[p] != 'D' || rng.IntN(2) == 0 {
 			continue
 		}
-		page := m.data[p*pg : (p+1)*pg]
+		page := m.Data[p*pg : (p+1)*pg]
 		for i := 0; i < pg; {
 			i += copy(page[i:], words[rng.IntN(len(words))])
 		}

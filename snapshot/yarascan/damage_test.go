@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/procsnap/procsnap/format"
+	"github.com/procsnap/procsnap/format/formattest"
 )
 
 // A chunk whose stored bytes fail their checks is left out: the run is
@@ -18,7 +19,7 @@ func TestDamagedChunk(t *testing.T) {
 	needYara(t)
 	regions := markerRegions(t)
 	b := writeArchive(t, 16<<10, regions...)
-	r := openBytes(t, b)
+	r := formattest.Open(t, b)
 	// The heap's second chunk, pages 4-7: the nocase marker crosses into it,
 	// run A continues in it, and run B starts in it.
 	var bad format.Span
@@ -31,7 +32,7 @@ func TestDamagedChunk(t *testing.T) {
 		t.Fatalf("no chunk at pages 4-7: %+v", bad)
 	}
 	b[bad.Offset()+int64(len(b)/4096)+200] ^= 0xff // in the stored bytes, past the header
-	r = openBytes(t, b)
+	r = formattest.Open(t, b)
 	rs := loadRules(t, "testdata/markers.yar")
 	for _, piece := range []uint64{8 << 20, 4 << 10} {
 		t.Run(fmt.Sprint(piece), func(t *testing.T) {
@@ -59,7 +60,7 @@ func TestManyRuns(t *testing.T) {
 	for i := range 300 {
 		m.put(t, heapBase+uint64(2*i*pg+i), []byte("PSYARA-TEXT-MARKER"))
 	}
-	r := openBytes(t, writeArchive(t, 64<<10, m))
+	r := formattest.Open(t, writeArchive(t, 64<<10, m))
 	rs := loadRules(t, "testdata/markers.yar")
 	for _, opts := range []Options{{}, {BatchRuns: 7}, {BatchBytes: 40 << 10}} {
 		var got []uint64
@@ -79,10 +80,10 @@ func TestManyRuns(t *testing.T) {
 func TestSources(t *testing.T) {
 	needYara(t)
 	regions := markerRegions(t)
-	r1 := openBytes(t, writeArchive(t, 16<<10, regions...))
+	r1 := formattest.Open(t, writeArchive(t, 16<<10, regions...))
 	lib := *regions[1]
-	lib.desc.Index = 0
-	r2 := openBytes(t, writeArchive(t, 1<<20, &lib))
+	lib.Desc.Index = 0
+	r2 := formattest.Open(t, writeArchive(t, 1<<20, &lib))
 	rs := loadRules(t, "testdata/markers.yar")
 	var got []string
 	res, err := rs.Scan(context.Background(), []Source{{Reader: r2}, {Reader: r1, Regions: []*format.Region{r1.Region(1)}}}, Options{}, func(h Hit) error {
@@ -100,7 +101,7 @@ func TestSources(t *testing.T) {
 // The callback's error stops the scan; so does a cancelled context.
 func TestScanStops(t *testing.T) {
 	needYara(t)
-	r := openBytes(t, writeArchive(t, 16<<10, markerRegions(t)...))
+	r := formattest.Open(t, writeArchive(t, 16<<10, markerRegions(t)...))
 	rs := loadRules(t, "testdata/markers.yar")
 	boom := errors.New("boom")
 	n := 0

@@ -1,7 +1,6 @@
 package yarascan
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"math/rand/v2"
@@ -14,30 +13,27 @@ import (
 	"testing"
 
 	"github.com/procsnap/procsnap/format"
+	"github.com/procsnap/procsnap/format/formattest"
 )
 
 const pg = 4096
 
-// memRegion is a region to write into a test archive: its bytes and a
-// layout, one letter a page: D data (random bytes unless planted), z a
-// zero page inside a chunk, Z a zero fill, U unreadable, N not captured.
-type memRegion struct {
-	desc   format.RegionDesc
-	data   []byte
-	layout string
-}
+// memRegion is a region to write into a test archive (formattest's
+// layout letters); newRegion fills its D pages with random bytes, never
+// zero.
+type memRegion struct{ formattest.Region }
 
 func newRegion(index int, start uint64, path, layout string) *memRegion {
-	m := &memRegion{
-		desc:   format.RegionDesc{Index: index, Start: start, End: start + uint64(len(layout)*pg), Perms: "rw-p", Path: path},
-		data:   make([]byte, len(layout)*pg),
-		layout: layout,
-	}
+	m := &memRegion{formattest.Region{
+		Desc:   format.RegionDesc{Index: index, Start: start, End: start + uint64(len(layout)*pg), Perms: "rw-p", Path: path},
+		Data:   make([]byte, len(layout)*pg),
+		Layout: layout,
+	}}
 	rng := rand.New(rand.NewPCG(uint64(index), start))
 	for i, c := range layout {
 		if c == 'D' {
 			for k := i * pg; k < (i+1)*pg; k++ {
-				m.data[k] = byte(rng.UintN(255) + 1)
+				m.Data[k] = byte(rng.UintN(255) + 1)
 			}
 		}
 	}
@@ -47,13 +43,13 @@ func newRegion(index int, start uint64, path, layout string) *memRegion {
 // put plants b at addr; it may only touch D pages.
 func (m *memRegion) put(t testing.TB, addr uint64, b []byte) {
 	t.Helper()
-	off := int(addr - m.desc.Start)
+	off := int(addr - m.Desc.Start)
 	for p := off / pg; p <= (off+len(b)-1)/pg; p++ {
-		if m.layout[p] != 'D' {
-			t.Fatalf("planting %q at %#x touches page %d (%c)", b, addr, p, m.layout[p])
+		if m.Layout[p] != 'D' {
+			t.Fatalf("planting %q at %#x touches page %d (%c)", b, addr, p, m.Layout[p])
 		}
 	}
-	copy(m.data[off:], b)
+	copy(m.Data[off:], b)
 }
 
 // seg is a run of data pages: what Scan must hand yara as one buffer.
@@ -65,17 +61,8 @@ type seg struct {
 
 func (m *memRegion) runs() []seg {
 	var out []seg
-	for i := 0; i < len(m.layout); {
-		j := i
-		for j < len(m.layout) && m.layout[j] == 'D' {
-			j++
-		}
-		if j > i {
-			out = append(out, seg{m.desc.Index, m.desc.Start + uint64(i*pg), m.desc.Start + uint64(j*pg), m.data[i*pg : j*pg]})
-			i = j
-			continue
-		}
-		i++
+	for _, r := range m.Runs('D') {
+		out = append(out, seg{m.Desc.Index, m.Desc.Start + uint64(r[0]*pg), m.Desc.Start + uint64(r[1]*pg), m.Data[r[0]*pg : r[1]*pg]})
 	}
 	return out
 }
@@ -83,55 +70,12 @@ func (m *memRegion) runs() []seg {
 // writeArchive writes the regions into an archive in memory.
 func writeArchive(t testing.TB, chunk int, regions ...*memRegion) []byte {
 	t.Helper()
-	var buf bytes.Buffer
-	w, err := format.NewWriter(&buf, format.WriterOptions{ChunkSize: chunk, Workers: 2})
-	must(t, err)
-	must(t, w.WriteMeta(&format.Meta{PID: 4242, Comm: "target", Host: format.Host{PageSize: pg}}))
-	var maps strings.Builder
+	a := formattest.Archive{Options: format.WriterOptions{ChunkSize: chunk, Workers: 2},
+		Meta: &format.Meta{PID: 4242, Comm: "target", Host: format.Host{PageSize: pg}}, End: format.End{Complete: true}}
 	for _, m := range regions {
-		fmt.Fprintf(&maps, "%x-%x %s 00000000 00:00 0 %s\n", m.desc.Start, m.desc.End, m.desc.Perms, m.desc.Path)
+		a.Regions = append(a.Regions, m.Region)
 	}
-	must(t, w.WriteMaps([]byte(maps.String())))
-	for _, m := range regions {
-		must(t, w.BeginRegion(m.desc))
-		for i := 0; i < len(m.layout); {
-			i = writePages(t, w, m, i)
-		}
-		must(t, w.EndRegion(format.MethodVMReadv, ""))
-	}
-	must(t, w.Close(format.End{Complete: true}))
-	return buf.Bytes()
-}
-
-// writePages writes the pages from i that one Writer call takes and
-// returns the next page.
-func writePages(t testing.TB, w *format.Writer, m *memRegion, i int) int {
-	addr := m.desc.Start + uint64(i*pg)
-	j := i + 1
-	for j < len(m.layout) && (m.layout[j] == m.layout[i] || strings.ContainsRune("Dz", rune(m.layout[j])) && strings.ContainsRune("Dz", rune(m.layout[i]))) {
-		j++
-	}
-	end := m.desc.Start + uint64(j*pg)
-	var err error
-	switch m.layout[i] {
-	case 'D', 'z':
-		err = w.WriteData(addr, m.data[i*pg:j*pg])
-	case 'Z':
-		err = w.WriteFill(addr, end, format.PageZero, 0)
-	case 'U':
-		err = w.WriteFill(addr, end, format.PageUnreadable, 5)
-	case 'N':
-		err = w.WriteFill(addr, end, format.PageNotCaptured, 0)
-	}
-	must(t, err)
-	return j
-}
-
-func openBytes(t testing.TB, b []byte) *format.Reader {
-	t.Helper()
-	r, err := format.NewReader(bytes.NewReader(b), int64(len(b)))
-	must(t, err)
-	return r
+	return a.Bytes(t)
 }
 
 func must(t testing.TB, err error) {

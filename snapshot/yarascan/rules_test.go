@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/procsnap/procsnap/format/formattest"
 )
 
 // A rule with a syntax error: Load returns yarac's message.
@@ -54,7 +56,7 @@ func TestLoadForms(t *testing.T) {
 	if out, err := exec.Command("yarac", "testdata/markers.yar", compiled).CombinedOutput(); err != nil {
 		t.Fatalf("yarac: %v\n%s", err, out)
 	}
-	r := openBytes(t, writeArchive(t, 16<<10, markerRegions(t)...))
+	r := formattest.Open(t, writeArchive(t, 16<<10, markerRegions(t)...))
 	want, _ := scanAll(t, loadRules(t, "testdata/markers.yar"), []Source{{Reader: r}}, Options{})
 	for _, path := range []string{rulesDir, compiled} {
 		rs := loadRules(t, path)
@@ -85,7 +87,7 @@ func TestLoadForms(t *testing.T) {
 // text included with quotes, backslashes, tabs and non-ASCII bytes.
 func TestRuleDetails(t *testing.T) {
 	needYara(t)
-	r := openBytes(t, writeArchive(t, 16<<10, markerRegions(t)...))
+	r := formattest.Open(t, writeArchive(t, 16<<10, markerRegions(t)...))
 	rs := loadRules(t, "testdata/markers.yar")
 	var rule *Rule
 	_, err := rs.Scan(context.Background(), []Source{{Reader: r}}, Options{}, func(h Hit) error {

@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/procsnap/procsnap/format/formattest"
 )
 
 const (
@@ -48,7 +50,7 @@ func markerRegions(t testing.TB) []*memRegion {
 	}
 	p(at(28, -12), "PSYARA-ANY-1") // run E's (and the region's) last bytes
 	lib := newRegion(1, libBase, "/usr/lib/libfoo.so", "DDDDDDDD")
-	lib.desc.Perms = "r-xp"
+	lib.Desc.Perms = "r-xp"
 	lib.put(t, libBase+0x200, []byte("PSY\x99HEXabc!B"))
 	lib.put(t, libBase+0x2000, []byte("PSYARA-GAP-A"))
 	lib.put(t, libBase+0x2000+5000, []byte("PSYARA-GAP-B")) // a pair inside one run: found
@@ -89,7 +91,7 @@ func markerHits() []string {
 func TestScanMarkers(t *testing.T) {
 	needYara(t)
 	regions := markerRegions(t)
-	r := openBytes(t, writeArchive(t, 16<<10, regions...))
+	r := formattest.Open(t, writeArchive(t, 16<<10, regions...))
 	rs := loadRules(t, "testdata/markers.yar")
 	var direct []string
 	var bytes uint64
@@ -134,7 +136,7 @@ func TestGapPairsMatchWithZeros(t *testing.T) {
 	needYara(t)
 	heap := markerRegions(t)[0]
 	n := 0
-	for _, l := range yaraDirect(t, "testdata/markers.yar", heap.data, heapBase) {
+	for _, l := range yaraDirect(t, "testdata/markers.yar", heap.Data, heapBase) {
 		if strings.HasPrefix(l, "default:Gap ") {
 			n++
 		}
