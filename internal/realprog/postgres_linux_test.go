@@ -43,12 +43,12 @@ func TestPostgres(t *testing.T) {
 		}
 		return nil
 	}
-	postmaster := target{pid: pg.pid(), secret: secret, where: sharedRW, answer: selectOne, tasks: 1}
+	postmaster := target{pid: pg.PID, secret: secret, where: sharedRW, answer: selectOne, tasks: 1}
 	worker := target{pid: backend, secret: secret, where: sharedRW, answer: selectOne, tasks: 1}
 	pmArchives, beArchives := captureAll(t, postmaster), captureAll(t, worker)
 	checkArchives(t, postmaster, pmArchives)
 	checkArchives(t, worker, beArchives)
-	checkTogether(t, pg.pid(), selectOne)
+	checkTogether(t, pg.PID, selectOne)
 }
 
 // checkTogether captures the whole postgres tree with --together under

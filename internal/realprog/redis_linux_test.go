@@ -40,7 +40,7 @@ func TestRedis(t *testing.T) {
 	startServer(t, exec.Command("redis-benchmark", "-h", "127.0.0.1", "-p", port, "-q",
 		"-c", "20", "-n", "5000000", "-r", "100000", "-d", "256", "-t", "set,get"), syscall.SIGTERM)
 	time.Sleep(time.Second) // let the load start
-	tg := target{pid: srv.pid(), secret: secret, where: heapOrAnon, answer: ping}
+	tg := target{pid: srv.PID, secret: secret, where: heapOrAnon, answer: ping}
 	archives := captureAll(t, tg)
 	if got := cli("GET", "realprog:secret"); got != secret {
 		t.Errorf("GET the secret after the captures: %q", got)
