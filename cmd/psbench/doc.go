@@ -15,5 +15,7 @@
 // bench drives procsnap as a program, the way users run it, and imports
 // only package format (to read an archive's own figures and to time a full
 // decompression). It must not import snapshot or procfs: the limit it
-// measures must not share code with the tool it judges.
+// measures must not share code with the tool it judges. (Its test builds
+// procsnap with internal/proctest, the tests' helpers, which the harness
+// itself does not import.)
 package main

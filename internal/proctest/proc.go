@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -274,4 +275,16 @@ func (p *Proc) exitNote() string {
 func StartC(tb testing.TB, src string, args ...string) *Proc {
 	tb.Helper()
 	return StartReady(tb, exec.Command(BuildC(tb, src), args...))
+}
+
+// FreePort is a loopback TCP port that was free a moment ago, for a server
+// a test starts.
+func FreePort(tb testing.TB) int {
+	tb.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
 }

@@ -3,7 +3,6 @@ package realprog
 import (
 	"crypto/rand"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -54,15 +53,4 @@ func unavailable(t *testing.T, why string) {
 // newSecret is a string that cannot be in memory by chance.
 func newSecret() string {
 	return "procsnap-realprog-secret-" + rand.Text()
-}
-
-// freePort is a loopback TCP port that was free a moment ago.
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }

@@ -8,6 +8,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/procsnap/procsnap/internal/proctest"
 )
 
 // TestRedis captures redis-server, listening on loopback only and without
@@ -16,7 +18,7 @@ import (
 func TestRedis(t *testing.T) {
 	t.Parallel() // light: runs beside the other light ones, after the heavy ones
 	need(t, "redis-server", "redis-cli", "redis-benchmark")
-	port := strconv.Itoa(freePort(t))
+	port := strconv.Itoa(proctest.FreePort(t))
 	srv := startServer(t, exec.Command("redis-server", "--bind", "127.0.0.1", "--port", port,
 		"--save", "", "--appendonly", "no", "--dir", t.TempDir()), syscall.SIGTERM)
 	cli := func(args ...string) string {
