@@ -5,7 +5,8 @@
 //
 // The target (target/target.c, embedded and built with the C compiler at
 // run time, like target/launch.c, which starts every measured program so
-// that its peak RSS is its own) holds mixed pages, a monitor thread that
+// that its peak RSS is its own; internal/benchtarget drives it, for
+// psprofile too) holds mixed pages, a monitor thread that
 // records its longest stall, so frozen time is measured by the frozen
 // process itself for every tool alike, and a churn thread that rewrites
 // pages while it is captured, so procsnap's pre-copy meets changed pages.
