@@ -12,14 +12,17 @@
 //     directory that every user can read (some tests run procsnap as
 //     nobody) and that Main removes when the tests end;
 //   - starting a target with pipes, reading its lines and waiting, bounded,
-//     for its ready line (Start, StartReady, Proc), its K=V fields (Fields),
-//     re-executing the test binary as a helper (Self), and ending it when
-//     the test ends: resumed, its stdin closed, waited for, killed (Proc.End);
+//     for its ready line (Start, StartReady, StartC, Proc), its K=V fields
+//     (Fields), re-executing the test binary as a helper (Self), and ending
+//     it when the test ends: resumed, its stdin closed, waited for, killed
+//     (Proc.End); a free loopback port for a server it starts (FreePort);
 //   - process and task states, read through procfs's own parser (ReadStates,
-//     CheckNotStopped, WaitAll, Suspend, ProcState, Children);
+//     CheckNotStopped, WaitAll, Suspend, ProcState, Children), and polling
+//     for a condition (WaitFor);
 //   - the helper process that holds a task under PTRACE_SEIZE (StartTracer);
 //   - the driver of testdata/capture/threads.c, the counting target that
-//     both the capture package's and the CLI's tests run (StartThreads).
+//     both the capture package's and the CLI's tests run (StartThreads), and
+//     reading a target's memory (ReadMem, Words).
 //
 // Every package that uses it calls Main from its TestMain.
 //

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -83,6 +82,12 @@ func StartReady(tb testing.TB, cmd *exec.Cmd) *Proc {
 	p := Start(tb, cmd)
 	p.WaitReady(tb)
 	return p
+}
+
+// StartC starts testdata/SRC (BuildC) with args and waits for its ready line.
+func StartC(tb testing.TB, src string, args ...string) *Proc {
+	tb.Helper()
+	return StartReady(tb, exec.Command(BuildC(tb, src), args...))
 }
 
 // Self returns a command that re-executes the test binary to run only the
@@ -269,22 +274,4 @@ func (p *Proc) exitNote() string {
 	}
 	p.Wait()
 	return fmt.Sprintf(": %v", p.Cmd.ProcessState)
-}
-
-// StartC starts testdata/SRC (BuildC) with args and waits for its ready line.
-func StartC(tb testing.TB, src string, args ...string) *Proc {
-	tb.Helper()
-	return StartReady(tb, exec.Command(BuildC(tb, src), args...))
-}
-
-// FreePort is a loopback TCP port that was free a moment ago, for a server
-// a test starts.
-func FreePort(tb testing.TB) int {
-	tb.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }

@@ -30,15 +30,24 @@ func ReadStates(pid int) (States, error) {
 	st := make(States, len(tids))
 	for _, tid := range tids {
 		s, err := procfs.Default().TaskStat(pid, tid)
-		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ESRCH) {
-			continue // exited since the listing
-		}
-		if err != nil {
+		if err != nil && !gone(pid, tid, err) {
 			return nil, err
 		}
-		st[tid] = s.State
+		if err == nil {
+			st[tid] = s.State
+		}
 	}
 	return st, nil
+}
+
+// gone reports whether the error of reading task tid's stat is that it
+// exited since the listing.
+func gone(pid, tid int, err error) bool {
+	if errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ESRCH) {
+		return true
+	}
+	tids, lerr := procfs.Default().Tasks(pid)
+	return lerr != nil || !slices.Contains(tids, tid)
 }
 
 // StatesOf is ReadStates, failing tb on an error.
