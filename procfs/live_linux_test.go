@@ -12,7 +12,8 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Live tests read the real /proc: the test's own process and a re-executed 50-thread target.
+// Live tests read the real /proc: the test's own process here, a re-executed 50-thread target
+// in live_threads_linux_test.go.
 
 var live = Default()
 
@@ -54,85 +55,6 @@ func TestLiveSelf(t *testing.T) {
 	_, auxv, err := live.Auxv(pid)
 	if v, _ := AuxvValue(auxv, AT_PAGESZ); err != nil || v != uint64(os.Getpagesize()) {
 		t.Errorf("Auxv(self): AT_PAGESZ %d, %v", v, err)
-	}
-}
-
-func TestLiveThreads(t *testing.T) {
-	const n = 50
-	cmd, pid := startHelper(t, n)
-	st, tids := stableThreads(t, pid)
-	if len(tids) < n+1 || st.Threads != len(tids) {
-		t.Fatalf("target with %d locked threads: Threads %d, %d tasks %v", n, st.Threads, len(tids), tids)
-	}
-	for _, tid := range tids {
-		ts, err := live.TaskStatus(pid, tid)
-		if err != nil || ts.Tgid != pid || ts.Pid != tid {
-			t.Errorf("TaskStatus(%d, %d) = %+v, %v", pid, tid, ts, err)
-		}
-	}
-	if st.PPid != os.Getpid() || st.TracerPid != 0 || st.Tgid != pid {
-		t.Errorf("Status = %+v", st)
-	}
-	raw, maps, err := live.Maps(pid)
-	if err != nil {
-		t.Fatal(err)
-	}
-	checkMapsAgree(t, raw, maps)
-	checkLiveVmFlags(t, pid, maps)
-
-	self, err := live.Stat(os.Getpid())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if stat, err := live.Stat(pid); err != nil || stat.PPid != os.Getpid() || stat.StartTime < self.StartTime {
-		t.Errorf("Stat = %+v, %v; test started at %d", stat, err, self.StartTime)
-	}
-	if _, argv, err := live.Cmdline(pid); err != nil || !slices.Equal(argv, cmd.Args) {
-		t.Errorf("Cmdline = %q, %v; want %q", argv, err, cmd.Args)
-	}
-	if _, env, err := live.Environ(pid); err != nil || !slices.Equal(env, cmd.Env) {
-		t.Errorf("Environ = %d strings, %v; want the %d of cmd.Env", len(env), err, len(cmd.Env))
-	}
-	if comm, err := live.Comm(pid); err != nil || comm != st.Name {
-		t.Errorf("Comm = %q, %v; want %q", comm, err, st.Name)
-	}
-}
-
-// stableThreads reads status, the task list and status again until both status reads agree:
-// the Go runtime of the target may still be starting a thread.
-func stableThreads(t *testing.T, pid int) (Status, []int) {
-	t.Helper()
-	for try := 0; ; try++ {
-		before, err := live.Status(pid)
-		if err != nil {
-			t.Fatal(err)
-		}
-		tids, err := live.Tasks(pid)
-		if err != nil {
-			t.Fatal(err)
-		}
-		after, err := live.Status(pid)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if before.Threads == after.Threads && len(tids) == after.Threads || try == 20 {
-			return after, tids
-		}
-		runtime.Gosched()
-	}
-}
-
-func checkLiveVmFlags(t *testing.T, pid int, maps []Mapping) {
-	t.Helper()
-	for _, m := range maps {
-		if m.Kind() != KindStack && m.Kind() != KindVsyscall {
-			continue
-		}
-		flags, err := live.VmFlags(pid, m.Start)
-		want := map[Kind]string{KindStack: "gd", KindVsyscall: "ex"}[m.Kind()]
-		if err != nil || !slices.Contains(flags, want) {
-			t.Errorf("VmFlags of %q = %q, %v; want %s", m.Line, flags, err, want)
-		}
 	}
 }
 

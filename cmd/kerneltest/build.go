@@ -23,7 +23,7 @@ const guestRoot = "/src"
 
 // guestTargets is the directory of prebuilt C targets in the guest, named
 // to the tests by PROCSNAP_TEST_TARGETS: testdata/D/N.c is built as
-// guestTargets/D/N.
+// guestTargets/D/N, where internal/proctest's BuildC looks for it.
 const guestTargets = "/targets"
 
 // targetDirs are the testdata directories whose C programs the suites run.

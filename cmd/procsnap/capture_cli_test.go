@@ -1,14 +1,12 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -17,59 +15,48 @@ import (
 
 	"github.com/procsnap/procsnap/format"
 	"github.com/procsnap/procsnap/format/formattest"
-	"golang.org/x/sys/unix"
+	"github.com/procsnap/procsnap/internal/proctest"
+	"github.com/procsnap/procsnap/procfs"
 )
 
 // TestCaptureCLI runs the capture verb against live targets under real
 // ptrace, in this process and as a separate procsnap process.
 func TestCaptureCLI(t *testing.T) {
-	tools := captBuild(t)
-	t.Run("SIGKILL", func(t *testing.T) { testCaptureSIGKILL(t, tools) })
-	t.Run("SIGINT frozen", func(t *testing.T) { testCaptureSIGINT(t, tools, false) })
-	t.Run("SIGINT writing", func(t *testing.T) { testCaptureSIGINT(t, tools, true) })
-	t.Run("target killed", func(t *testing.T) { testCaptureTargetKilled(t, tools) })
-	t.Run("stdout pipe", func(t *testing.T) { testCaptureStdout(t, tools) })
-	t.Run("already traced", func(t *testing.T) { testCaptureTraced(t, tools, false) })
-	t.Run("thread already traced", func(t *testing.T) { testCaptureTraced(t, tools, true) })
-	t.Run("output exists", func(t *testing.T) { testCaptureOutputExists(t, tools) })
+	t.Run("SIGKILL", testCaptureSIGKILL)
+	t.Run("SIGINT frozen", func(t *testing.T) { testCaptureSIGINT(t, false) })
+	t.Run("SIGINT writing", func(t *testing.T) { testCaptureSIGINT(t, true) })
+	t.Run("target killed", testCaptureTargetKilled)
+	t.Run("stdout pipe", testCaptureStdout)
+	t.Run("already traced", func(t *testing.T) { testCaptureTraced(t, false) })
+	t.Run("thread already traced", func(t *testing.T) { testCaptureTraced(t, true) })
+	t.Run("output exists", testCaptureOutputExists)
 }
 
 // captProc is a procsnap process.
 type captProc struct {
-	cmd    *exec.Cmd
+	*proctest.Proc
 	stderr bytes.Buffer
-	done   chan error
 }
 
-func captStartProcsnap(t *testing.T, tools captTools, args ...string) *captProc {
+func captStartProcsnap(t *testing.T, args ...string) *captProc {
 	t.Helper()
-	p := &captProc{cmd: exec.Command(tools.procsnap, args...), done: make(chan error, 1)}
-	p.cmd.Stderr = &p.stderr
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { p.done <- p.cmd.Wait() }()
-	t.Cleanup(func() {
-		p.cmd.Process.Kill()
-		<-p.done
-		p.done <- nil
-	})
+	p := &captProc{}
+	cmd := exec.Command(proctest.Procsnap(t), args...)
+	cmd.Stderr = &p.stderr
+	p.Proc = proctest.Start(t, cmd)
 	return p
 }
 
 // waitTarget polls the target's task states every 200 µs until cond
 // holds of them, and fails if procsnap ends first.
-func (p *captProc) waitTarget(t *testing.T, tg *captTarget, what string, cond func(map[string]byte) bool) {
+func (p *captProc) waitTarget(t *testing.T, tg *proctest.Threads, what string, cond func(proctest.States) bool) {
 	t.Helper()
 	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(200 * time.Microsecond) {
-		if cond(tg.states(t)) {
+		if cond(proctest.StatesOf(t, tg.PID)) {
 			return
 		}
-		select {
-		case err := <-p.done:
-			p.done <- err
-			t.Fatalf("procsnap ended (%v) before %s: make the target larger\n%s", err, what, p.stderr.String())
-		default:
+		if p.Exited() {
+			t.Fatalf("procsnap ended (%v) before %s: make the target larger\n%s", p.Wait(), what, p.stderr.String())
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("20 s without %s", what)
@@ -80,16 +67,16 @@ func (p *captProc) waitTarget(t *testing.T, tg *captTarget, what string, cond fu
 // waitFrozen waits until every task of the target is in a ptrace stop,
 // then 20 ms more, so that the freeze is over and the copy has begun, and
 // checks that the target is still frozen.
-func (p *captProc) waitFrozen(t *testing.T, tg *captTarget) {
+func (p *captProc) waitFrozen(t *testing.T, tg *proctest.Threads) {
 	t.Helper()
 	p.waitTarget(t, tg, "the target was frozen", allFrozen)
 	time.Sleep(20 * time.Millisecond)
-	if st := tg.states(t); !allFrozen(st) {
+	if st := proctest.StatesOf(t, tg.PID); !allFrozen(st) {
 		t.Fatalf("the frozen phase lasted less than 20 ms (states %v): make the target larger", st)
 	}
 }
 
-func allFrozen(st map[string]byte) bool {
+func allFrozen(st proctest.States) bool {
 	n := 0
 	for _, s := range st {
 		switch s {
@@ -107,13 +94,12 @@ func allFrozen(st map[string]byte) bool {
 func (p *captProc) wait(t *testing.T) int {
 	t.Helper()
 	select {
-	case err := <-p.done:
-		p.done <- err
+	case <-p.Done():
 		var ee *exec.ExitError
-		if err != nil && !errors.As(err, &ee) {
+		if err := p.Wait(); err != nil && !errors.As(err, &ee) {
 			t.Fatal(err)
 		}
-		return p.cmd.ProcessState.ExitCode()
+		return p.Cmd.ProcessState.ExitCode()
 	case <-time.After(30 * time.Second):
 		t.Fatalf("procsnap still runs after 30 s\n%s", p.stderr.String())
 		return -1
@@ -122,54 +108,54 @@ func (p *captProc) wait(t *testing.T) int {
 
 // testCaptureSIGKILL kills procsnap while the target is frozen: the kernel
 // detaches the target, which runs on.
-func testCaptureSIGKILL(t *testing.T, tools captTools) {
-	tg := captStart(t, tools, 32, 256)
+func testCaptureSIGKILL(t *testing.T) {
+	tg := proctest.StartThreads(t, 32, 256)
 	out := filepath.Join(t.TempDir(), "killed.psnap")
-	p := captStartProcsnap(t, tools, "capture", "--freeze", "whole", "--buffer", "8MiB", "-o", out, strconv.Itoa(tg.pid))
+	p := captStartProcsnap(t, "capture", "--freeze", "whole", "--buffer", "8MiB", "-o", out, strconv.Itoa(tg.PID))
 	p.waitFrozen(t, tg)
-	if err := p.cmd.Process.Kill(); err != nil {
+	if err := p.Cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
-	if code := p.wait(t); code != -1 || !p.cmd.ProcessState.Sys().(syscall.WaitStatus).Signaled() {
+	if code := p.wait(t); code != -1 || !p.Cmd.ProcessState.Sys().(syscall.WaitStatus).Signaled() {
 		t.Fatalf("procsnap exit code %d, want death by SIGKILL", code)
 	}
-	tg.checkRunning(t)
+	tg.CheckRunning(t)
 }
 
 // testCaptureSIGINT interrupts procsnap with SIGINT while the target is
 // frozen, or after the thaw while the archive is written: exit 130, the
 // target runs on, and the archive opens, lists its regions and says it is
 // incomplete.
-func testCaptureSIGINT(t *testing.T, tools captTools, writing bool) {
-	tg := captStart(t, tools, 32, 256)
+func testCaptureSIGINT(t *testing.T, writing bool) {
+	tg := proctest.StartThreads(t, 32, 256)
 	out := filepath.Join(t.TempDir(), "interrupted.psnap")
 	// --freeze=whole: everything is read while frozen, so the phases can be
 	// told apart from outside (TestInterruptedInEachPhase in
 	// snapshot/capture stops a pre-copied capture in each of its phases).
-	args := []string{"capture", "--freeze", "whole", "--buffer", "8MiB", "-o", out, strconv.Itoa(tg.pid)}
+	args := []string{"capture", "--freeze", "whole", "--buffer", "8MiB", "-o", out, strconv.Itoa(tg.PID)}
 	if writing {
 		// The default buffer (nothing is written while frozen) and a slow
 		// level: writing the archive after the thaw takes a while.
-		args = []string{"capture", "--freeze", "whole", "--level", "better", "-o", out, strconv.Itoa(tg.pid)}
+		args = []string{"capture", "--freeze", "whole", "--level", "better", "-o", out, strconv.Itoa(tg.PID)}
 	}
-	p := captStartProcsnap(t, tools, args...)
+	p := captStartProcsnap(t, args...)
 	if writing {
 		// Chunks reach the file only after the thaw when the buffer holds
 		// the whole target.
-		p.waitTarget(t, tg, "the archive was being written", func(st map[string]byte) bool {
+		p.waitTarget(t, tg, "the archive was being written", func(st proctest.States) bool {
 			fi, err := os.Stat(out)
 			return err == nil && fi.Size() > 1<<20 && !allFrozen(st)
 		})
 	} else {
 		p.waitFrozen(t, tg)
 	}
-	if err := p.cmd.Process.Signal(os.Interrupt); err != nil {
+	if err := p.Cmd.Process.Signal(os.Interrupt); err != nil {
 		t.Fatal(err)
 	}
 	if code := p.wait(t); code != 130 {
 		t.Errorf("exit code %d, want 130\n%s", code, p.stderr.String())
 	}
-	tg.checkRunning(t)
+	tg.CheckRunning(t)
 	if !strings.Contains(p.stderr.String(), "INCOMPLETE") || !strings.Contains(p.stderr.String(), "SIGINT") {
 		t.Errorf("stderr does not say the archive is incomplete because of SIGINT:\n%s", p.stderr.String())
 	}
@@ -184,7 +170,7 @@ func testCaptureSIGINT(t *testing.T, tools captTools, writing bool) {
 	if r.Complete() || r.End() == nil || r.End().Complete || !strings.Contains(r.End().Reason, "SIGINT") {
 		t.Errorf("archive: Complete() %v, end record %+v; want incomplete, interrupted by SIGINT", r.Complete(), r.End())
 	}
-	if len(r.Regions()) == 0 || len(r.Threads()) < tg.n {
+	if len(r.Regions()) == 0 || len(r.Threads()) < tg.N {
 		t.Fatalf("archive lists %d regions and %d threads", len(r.Regions()), len(r.Threads()))
 	}
 	partial := 0
@@ -200,12 +186,12 @@ func testCaptureSIGINT(t *testing.T, tools captTools, writing bool) {
 
 // testCaptureTargetKilled kills the target while it is frozen: exit 3,
 // and the archive says the target exited.
-func testCaptureTargetKilled(t *testing.T, tools captTools) {
-	tg := captStart(t, tools, 32, 256)
+func testCaptureTargetKilled(t *testing.T) {
+	tg := proctest.StartThreads(t, 32, 256)
 	out := filepath.Join(t.TempDir(), "exited.psnap")
-	p := captStartProcsnap(t, tools, "capture", "--freeze", "whole", "--buffer", "8MiB", "-o", out, strconv.Itoa(tg.pid))
+	p := captStartProcsnap(t, "capture", "--freeze", "whole", "--buffer", "8MiB", "-o", out, strconv.Itoa(tg.PID))
 	p.waitFrozen(t, tg)
-	if err := syscall.Kill(tg.pid, syscall.SIGKILL); err != nil {
+	if err := syscall.Kill(tg.PID, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	if code := p.wait(t); code != 3 {
@@ -220,18 +206,18 @@ func testCaptureTargetKilled(t *testing.T, tools captTools) {
 // testCaptureStdout: "capture -o - PID | cat > f" writes the same archive
 // content as "capture -o f PID" of the same stopped target, and the summary
 // names it "-" with the digest of the bytes written.
-func testCaptureStdout(t *testing.T, tools captTools) {
-	tg := captStart(t, tools, 32, 16)
-	tg.sigstop(t)
+func testCaptureStdout(t *testing.T) {
+	tg := proctest.StartThreads(t, 32, 16)
+	proctest.Suspend(t, tg.PID)
 	dir := t.TempDir()
 	piped, direct := filepath.Join(dir, "piped.psnap"), filepath.Join(dir, "direct.psnap")
-	sh := exec.Command("sh", "-c", `"$0" capture -o - "$1" | cat > "$2"`, tools.procsnap, strconv.Itoa(tg.pid), piped)
+	sh := exec.Command("sh", "-c", `"$0" capture -o - "$1" | cat > "$2"`, proctest.Procsnap(t), strconv.Itoa(tg.PID), piped)
 	var shErr bytes.Buffer
 	sh.Stderr = &shErr
 	if err := sh.Run(); err != nil {
 		t.Fatalf("procsnap capture -o - | cat: %v\n%s", err, shErr.String())
 	}
-	code, _, stderr := runCLI("capture", "-o", direct, strconv.Itoa(tg.pid))
+	code, _, stderr := runCLI("capture", "-o", direct, strconv.Itoa(tg.PID))
 	if code != 0 {
 		t.Fatalf("capture -o FILE: exit %d\n%s", code, stderr)
 	}
@@ -246,25 +232,25 @@ func testCaptureStdout(t *testing.T, tools captTools) {
 		t.Errorf("complete: piped %v, direct %v", a.Complete(), b.Complete())
 	}
 	formattest.Same(t, a, b)
-	tg.waitAll(t, 'T')
+	proctest.WaitAll(t, tg.PID, 'T')
 }
 
 // testCaptureTraced: a target held by another tracer (its leader, or one
 // of its threads) is refused with the tracer's PID, exit 1, no archive, and
 // the target is not left stopped.
-func testCaptureTraced(t *testing.T, tools captTools, thread bool) {
-	tg := captStart(t, tools, 32, 0)
-	tid := tg.pid
+func testCaptureTraced(t *testing.T, thread bool) {
+	tg := proctest.StartThreads(t, 32, 0)
+	tid := tg.PID
 	if thread {
-		ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", tg.pid))
+		tids, err := procfs.Default().Tasks(tg.PID)
 		if err != nil {
 			t.Fatal(err)
 		}
-		tid, _ = strconv.Atoi(ents[len(ents)/2].Name())
+		tid = tids[len(tids)/2]
 	}
-	holder := captStartTracer(t, tid)
+	holder := proctest.StartTracer(t, tid).PID
 	out := filepath.Join(t.TempDir(), "traced.psnap")
-	code, _, stderr := runCLI("capture", "-o", out, strconv.Itoa(tg.pid))
+	code, _, stderr := runCLI("capture", "-o", out, strconv.Itoa(tg.PID))
 	if code != 1 {
 		t.Errorf("exit code %d, want 1", code)
 	}
@@ -277,90 +263,35 @@ func testCaptureTraced(t *testing.T, tools captTools, thread bool) {
 	if _, err := os.Stat(out); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("a failed capture left %s (%v)", out, err)
 	}
-	tg.checkRunning(t)
-}
-
-const captTracerEnv = "PROCSNAP_CAPTURE_TEST_TRACER"
-
-// captStartTracer starts a helper process that holds tid under
-// PTRACE_SEIZE from a thread other than its leader, and returns its PID.
-func captStartTracer(t *testing.T, tid int) int {
-	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestCaptureCLITracerHelper$")
-	cmd.Env = append(os.Environ(), captTracerEnv+"="+strconv.Itoa(tid))
-	cmd.Stderr = os.Stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	line, _ := bufio.NewReader(out).ReadString('\n')
-	var tracer int
-	if _, err := fmt.Sscanf(line, "seized by %d", &tracer); err != nil || tracer == cmd.Process.Pid {
-		t.Fatalf("tracer helper said %q, want a thread other than its leader %d", line, cmd.Process.Pid)
-	}
-	return cmd.Process.Pid
-}
-
-// TestCaptureCLITracerHelper is not a test: it is the body of the helper
-// process of captStartTracer.
-func TestCaptureCLITracerHelper(t *testing.T) {
-	tid, err := strconv.Atoi(os.Getenv(captTracerEnv))
-	if err != nil {
-		t.Skip("runs only as the helper process of TestCaptureCLI")
-	}
-	runtime.LockOSThread()
-	if unix.Gettid() == os.Getpid() {
-		// This goroutine holds the leader thread: seize from another one.
-		go captSeize(tid)
-		select {}
-	}
-	captSeize(tid)
-}
-
-func captSeize(tid int) {
-	runtime.LockOSThread()
-	if err := unix.PtraceSeize(tid); err != nil {
-		fmt.Println("error:", err)
-		os.Exit(1)
-	}
-	fmt.Println("seized by", unix.Gettid())
-	time.Sleep(time.Hour)
-	os.Exit(2)
+	tg.CheckRunning(t)
 }
 
 // testCaptureOutputExists: an existing output file is refused and left as
 // it was; --force overwrites it; the archive has mode 0600 either way; the
 // summary's digest is the file's sha256sum.
-func testCaptureOutputExists(t *testing.T, tools captTools) {
-	tg := captStart(t, tools, 32, 0)
+func testCaptureOutputExists(t *testing.T) {
+	tg := proctest.StartThreads(t, 32, 0)
 	dir := t.TempDir()
 	out := filepath.Join(dir, "exists.psnap")
 	old := []byte("evidence that must not be lost\n")
 	if err := os.WriteFile(out, old, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	code, _, stderr := runCLI("capture", "-o", out, strconv.Itoa(tg.pid))
+	code, _, stderr := runCLI("capture", "-o", out, strconv.Itoa(tg.PID))
 	if code != 1 || !strings.Contains(stderr, "already exists") || !strings.Contains(stderr, "--force") {
 		t.Errorf("capture over an existing file: exit %d, stderr %q; want 1, already exists, --force", code, stderr)
 	}
 	if got, _ := os.ReadFile(out); !bytes.Equal(got, old) {
 		t.Errorf("the existing file was changed: %q", got)
 	}
-	tg.checkRunning(t)
+	tg.CheckRunning(t)
 
-	code, _, stderr = runCLI("capture", "--force", "-o", out, strconv.Itoa(tg.pid))
+	code, _, stderr = runCLI("capture", "--force", "-o", out, strconv.Itoa(tg.PID))
 	if code != 0 {
 		t.Fatalf("capture --force: exit %d\n%s", code, stderr)
 	}
 	fresh := filepath.Join(dir, "fresh.psnap")
-	if code, _, stderr := runCLI("capture", "-o", fresh, strconv.Itoa(tg.pid)); code != 0 {
+	if code, _, stderr := runCLI("capture", "-o", fresh, strconv.Itoa(tg.PID)); code != 0 {
 		t.Fatalf("capture: exit %d\n%s", code, stderr)
 	}
 	for _, path := range []string{out, fresh} {
@@ -378,5 +309,5 @@ func testCaptureOutputExists(t *testing.T, tools captTools) {
 	if got, want := captSHA256Line(t, stderr, out), sha256sum(t, out); got != want {
 		t.Errorf("summary says %s, sha256sum says %s", got, want)
 	}
-	tg.checkRunning(t)
+	tg.CheckRunning(t)
 }

@@ -6,7 +6,6 @@ package main
 // test's own.
 
 import (
-	"bufio"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -19,6 +18,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/procsnap/procsnap/internal/proctest"
 )
 
 // setTree is a running testdata/set/tree.c: its processes, parent first.
@@ -30,14 +31,11 @@ type setTree struct {
 func startSetTree(t *testing.T, children int) *setTree {
 	t.Helper()
 	setNeedRoot(t)
-	bin := filepath.Join(t.TempDir(), "tree")
-	buildC(t, "set/tree.c", bin)
 	tag := fmt.Sprintf("%08x", rand.Uint32())
-	_, stdout := startPiped(t, exec.Command(bin, strconv.Itoa(children), tag))
+	p := proctest.StartC(t, "set/tree.c", strconv.Itoa(children), tag)
 	st := &setTree{tag: tag}
-	sc := bufio.NewScanner(stdout)
-	for sc.Scan() && sc.Text() != "ready" {
-		if pid, ok := strings.CutPrefix(sc.Text(), "proc "); ok {
+	for _, line := range p.Lines {
+		if pid, ok := strings.CutPrefix(line, "proc "); ok {
 			n, _ := strconv.Atoi(pid)
 			st.pids = append(st.pids, n)
 		}
@@ -62,7 +60,7 @@ func (st *setTree) secret(pid int) string {
 // setRun runs the built procsnap with args; it returns the exit code and stderr.
 func setRun(t *testing.T, args ...string) (int, string) {
 	t.Helper()
-	cmd := exec.Command(procsnapBinary(t), args...)
+	cmd := exec.Command(proctest.Procsnap(t), args...)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	err := cmd.Run()
@@ -121,19 +119,19 @@ func TestCaptureSetTree(t *testing.T) {
 		t.Errorf("verify DIR: exit %d %s", code, stderr)
 	}
 	child := st.pids[2]
-	out, err := exec.Command(procsnapBinary(t), "search", "--string", st.secret(child), dir).Output()
+	out, err := exec.Command(proctest.Procsnap(t), "search", "--string", st.secret(child), dir).Output()
 	if err != nil || !strings.Contains(string(out), fmt.Sprintf("%d:tree  ", child)) {
 		t.Errorf("search of the set for PID %d's secret: %v, output does not name PID %d:\n%s", child, err, child, out)
 	}
 	if _, err := exec.LookPath("yara"); err == nil {
 		rules := filepath.Join(t.TempDir(), "secret.yar")
 		os.WriteFile(rules, []byte(fmt.Sprintf("rule child { strings: $a = %q condition: $a }\n", st.secret(child))), 0o600)
-		out, err := exec.Command(procsnapBinary(t), "yara", rules, dir).Output()
+		out, err := exec.Command(proctest.Procsnap(t), "yara", rules, dir).Output()
 		if err != nil || !strings.Contains(string(out), fmt.Sprintf("pid %d tree", child)) {
 			t.Errorf("yara over the set for PID %d's secret: %v, output does not name PID %d:\n%s", child, err, child, out)
 		}
 	}
-	info, err := exec.Command(procsnapBinary(t), "info", dir).Output()
+	info, err := exec.Command(proctest.Procsnap(t), "info", dir).Output()
 	for _, pid := range st.pids {
 		if err != nil || !strings.Contains(string(info), fmt.Sprintf("%d-tree.psnap", pid)) {
 			t.Errorf("info of the set does not list PID %d: %v\n%s", pid, err, info)
@@ -148,7 +146,7 @@ func TestCaptureSetTree(t *testing.T) {
 func TestCaptureSetTarPipe(t *testing.T) {
 	st := startSetTree(t, 2)
 	dir := t.TempDir()
-	bin := procsnapBinary(t)
+	bin := proctest.Procsnap(t)
 	tree := strconv.Itoa(st.pids[0])
 	sh := fmt.Sprintf(`set -o pipefail; "%[1]s" capture --tree %[2]s -o - 2> capture.log | tee set.tar | "%[1]s" verify - && sed -n 's/  -$/  set.tar/p' capture.log | sha256sum -c && tar -tf set.tar && mkdir x && tar -xf set.tar -C x && cd x && sha256sum -c SHA256SUMS`, bin, tree)
 	cmd := exec.Command("bash", "-c", sh)
@@ -179,14 +177,14 @@ func TestCaptureSetTarPipe(t *testing.T) {
 // verify says the set is incomplete; nothing is left stopped.
 func TestCaptureSetSurvives(t *testing.T) {
 	st := startSetTree(t, 3)
-	holder := captStartTracer(t, st.pids[2])
+	holder := proctest.StartTracer(t, st.pids[2]).PID
 	gone := st.pids[len(st.pids)-1]
 	dir := filepath.Join(t.TempDir(), "set")
 	args := []string{"capture", "-q", "-o", dir, "999999999"}
 	for _, p := range st.pids {
 		args = append(args, strconv.Itoa(p))
 	}
-	cmd := exec.Command(procsnapBinary(t), args...)
+	cmd := exec.Command(proctest.Procsnap(t), args...)
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
@@ -222,23 +220,7 @@ func TestCaptureSetSurvives(t *testing.T) {
 		t.Errorf("verify of a set with processes not captured: exit %d, want 1", code)
 	}
 	for _, p := range st.pids[:2] {
-		checkTaskStates(t, p)
-	}
-}
-
-// checkTaskStates fails if a task of pid is stopped.
-func checkTaskStates(t *testing.T, pid int) {
-	t.Helper()
-	ents, _ := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
-	for _, e := range ents {
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/stat", pid, e.Name()))
-		if err != nil {
-			continue
-		}
-		s := string(b)
-		if st := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])[0]; st == "t" || st == "T" {
-			t.Errorf("task %s of PID %d is stopped (%s)", e.Name(), pid, st)
-		}
+		proctest.CheckNotStopped(t, p)
 	}
 }
 
@@ -254,9 +236,7 @@ func TestCaptureSetNamespace(t *testing.T) {
 	if _, err := exec.LookPath("unshare"); err != nil {
 		t.Skip("unshare (util-linux) is needed for a PID namespace")
 	}
-	bin := filepath.Join(t.TempDir(), "tree")
-	buildC(t, "set/tree.c", bin)
-	os.Chmod(filepath.Dir(bin), 0o755)
+	bin := proctest.BuildC(t, "set/tree.c") // in a directory every user can read
 	dir := t.TempDir()
 	const uid = "54321"
 	// The targets wait on a FIFO opened read-write: it never ends, and no
@@ -266,7 +246,7 @@ func TestCaptureSetNamespace(t *testing.T) {
 setpriv --reuid=%[3]s --regid=%[3]s --clear-groups "%[1]s" 0 ns-user <>hold >/dev/null &
 sleep 0.5
 "%[2]s" capture -q --all -o - > all.tar; echo "all $?"
-"%[2]s" capture -q --user %[3]s -o - > user.tar; echo "user $?"`, bin, procsnapBinary(t), uid)
+"%[2]s" capture -q --user %[3]s -o - > user.tar; echo "user $?"`, bin, proctest.Procsnap(t), uid)
 	cmd := exec.Command("unshare", "--pid", "--fork", "--mount-proc", "sh", "-c", sh)
 	cmd.Dir = dir
 	out, err := cmd.CombinedOutput()

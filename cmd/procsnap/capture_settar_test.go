@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/procsnap/procsnap/internal/proctest"
 )
 
 // TestCaptureSetTarFile: -o FILE.tar writes a set as one tar file, even
@@ -21,7 +23,7 @@ import (
 func TestCaptureSetTarFile(t *testing.T) {
 	st := startSetTree(t, 1)
 	dir := t.TempDir()
-	bin := procsnapBinary(t)
+	bin := proctest.Procsnap(t)
 	run := func(args ...string) (int, string) {
 		cmd := exec.Command(bin, args...)
 		cmd.Dir = dir

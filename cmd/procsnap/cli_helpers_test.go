@@ -3,7 +3,7 @@ package main
 // The one way the tests run procsnap in this process: main's dispatch
 // (run) with the arguments, standard output and standard error captured.
 // Tests that need a separate process (a signal, a peak RSS, a hang that
-// must be killed) start the built binary instead (procsnapBinary).
+// must be killed) start the built binary instead (proctest.Procsnap).
 
 import (
 	"bytes"

@@ -3,13 +3,11 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"debug/elf"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,6 +19,8 @@ import (
 	"time"
 
 	"github.com/procsnap/procsnap/format"
+	"github.com/procsnap/procsnap/internal/proctest"
+	"github.com/procsnap/procsnap/procfs"
 	"github.com/procsnap/procsnap/snapshot/capture"
 )
 
@@ -41,25 +41,14 @@ func ecLookTool(t *testing.T, name, pkg string) string {
 	return p
 }
 
+// ecBuildC builds testdata/elfcore/target.c for gdb (-g -O0).
 func ecBuildC(t *testing.T) string {
-	gcc := ecLookTool(t, "gcc", "gcc")
-	exe := filepath.Join(t.TempDir(), "target")
-	out, err := exec.Command(gcc, "-g", "-O0", "-pthread", "-o", exe, "../../testdata/elfcore/target.c").CombinedOutput()
-	if err != nil {
-		t.Fatalf("gcc: %v\n%s", err, out)
-	}
-	return exe
+	ecLookTool(t, "gcc", "gcc")
+	return proctest.BuildC(t, "elfcore/target.c", "-g", "-O0")
 }
 
 func ecBuildGo(t *testing.T) string {
-	goTool := ecLookTool(t, "go", "golang")
-	exe := filepath.Join(t.TempDir(), "gotarget")
-	cmd := exec.Command(goTool, "build", "-o", exe, ".")
-	cmd.Dir = "../../testdata/elfcore/gotarget"
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return exe
+	return proctest.BuildGo(t, "elfcore/gotarget")
 }
 
 // ecTarget is a running target; closing its stdin ends it.
@@ -71,36 +60,24 @@ type ecTarget struct {
 // ecStart runs exe and waits for its "ready" line.
 func ecStart(t *testing.T, exe string) *ecTarget {
 	t.Helper()
-	cmd := exec.Command(exe)
-	_, stdout := startPiped(t, cmd)
-	line := make(chan string, 1)
-	go func() {
-		s, _ := bufio.NewReader(stdout).ReadString('\n')
-		line <- strings.TrimSpace(s)
-		io.Copy(io.Discard, stdout)
-	}()
-	select {
-	case s := <-line:
-		if !strings.HasPrefix(s, "ready") {
-			t.Fatalf("target said %q, want ready", s)
-		}
-		return &ecTarget{pid: cmd.Process.Pid, ready: s}
-	case <-time.After(20 * time.Second):
-		t.Fatal("target not ready after 20s")
+	p := proctest.Start(t, exec.Command(exe))
+	s := p.Line(t)
+	if !strings.HasPrefix(s, "ready") {
+		t.Fatalf("target said %q, want ready", s)
 	}
-	return nil
+	return &ecTarget{pid: p.PID, ready: s}
 }
 
 // tasks lists the target's thread ids.
 func (lt *ecTarget) tasks(t *testing.T) []string {
 	t.Helper()
-	ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", lt.pid))
+	tids, err := procfs.Default().Tasks(lt.pid)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var out []string
-	for _, e := range ents {
-		out = append(out, e.Name())
+	for _, tid := range tids {
+		out = append(out, strconv.Itoa(tid))
 	}
 	return out
 }

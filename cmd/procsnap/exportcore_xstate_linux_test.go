@@ -4,13 +4,12 @@ package main
 
 import (
 	"fmt"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/procsnap/procsnap/format"
+	"github.com/procsnap/procsnap/internal/proctest"
 	"github.com/procsnap/procsnap/snapshot/capture"
 	"github.com/procsnap/procsnap/snapshot/elfcore"
 )
@@ -129,12 +128,8 @@ func xsCheckExport(t *testing.T, archive string) {
 	}
 }
 
+// xsBuild builds testdata/elfcore/xstate.c for gdb (-g -O1).
 func xsBuild(t *testing.T) string {
-	gcc := ecLookTool(t, "gcc", "gcc")
-	exe := filepath.Join(t.TempDir(), "xstate")
-	out, err := exec.Command(gcc, "-g", "-O1", "-pthread", "-o", exe, "../../testdata/elfcore/xstate.c").CombinedOutput()
-	if err != nil {
-		t.Fatalf("gcc: %v\n%s", err, out)
-	}
-	return exe
+	ecLookTool(t, "gcc", "gcc")
+	return proctest.BuildC(t, "elfcore/xstate.c", "-g", "-O1")
 }

@@ -104,7 +104,7 @@ func faultBases(t *testing.T, dir string, tools *faultTools) []faultBase {
 	if tools != nil {
 		tg := startFaultTarget(t, *tools, "steady", 2, 1)
 		path := filepath.Join(dir, "real.psnap")
-		r := faultRunProcsnap(t, *tools, dir, faultHang, "capture", "--no-progress", "-q", "--chunk-size", "16KiB", "-o", path, strconv.Itoa(tg.pid))
+		r := faultRunProcsnap(t, *tools, dir, faultHang, "capture", "--no-progress", "-q", "--chunk-size", "16KiB", "-o", path, strconv.Itoa(tg.PID))
 		if r.code != 0 {
 			t.Fatalf("capture the base archive: %s", r)
 		}
@@ -113,7 +113,7 @@ func faultBases(t *testing.T, dir string, tools *faultTools) []faultBase {
 			t.Fatal(err)
 		}
 		bases = append(bases, faultBase{name: "real-capture", data: data})
-		tg.kill()
+		tg.End()
 	}
 	for i := range bases {
 		bases[i].path = filepath.Join(dir, fmt.Sprintf("base%d.psnap", i))

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/procsnap/procsnap/internal/proctest"
 	"golang.org/x/sys/unix"
 )
 
@@ -121,7 +122,7 @@ func faultCompleteCapture(t *testing.T, tools faultTools, tg *faultTarget, dir, 
 	path := filepath.Join(dir, "complete.psnap")
 	defer os.Remove(path)
 	defer os.Remove(path + ".sha256") // the sidecar of a closed archive
-	r := faultRunProcsnap(t, tools, dir, faultHang, faultCaptureArgs(path, buffer, tg.pid)...)
+	r := faultRunProcsnap(t, tools, dir, faultHang, faultCaptureArgs(path, buffer, tg.PID)...)
 	tg.requireRunning(t, "a complete capture")
 	if r.code != 0 {
 		t.Fatalf("capture: %s", r)
@@ -181,12 +182,7 @@ func faultBufSuffix(buffer string) string {
 func (tg *faultTarget) waitFrozen(t *testing.T, p *faultProc) {
 	t.Helper()
 	for deadline := time.Now().Add(faultHang); time.Now().Before(deadline); time.Sleep(200 * time.Microsecond) {
-		st := tg.taskStates()
-		frozen := len(st) > 0
-		for _, s := range st {
-			frozen = frozen && strings.HasSuffix(s, ":t")
-		}
-		if frozen {
+		if tg.taskStates().All('t') {
 			return
 		}
 		faultMustRun(t, p, "the target was frozen")
@@ -210,7 +206,7 @@ func faultWaitSize(t *testing.T, p *faultProc, path string, size int64) {
 func faultMustRun(t *testing.T, p *faultProc, before string) {
 	t.Helper()
 	pid := p.cmd.Process.Pid
-	if syscall.Kill(pid, 0) != nil || faultProcState(fmt.Sprintf("/proc/%d/stat", pid)) == 'Z' {
+	if syscall.Kill(pid, 0) != nil || proctest.ProcState(pid) == 'Z' {
 		t.Fatalf("procsnap ended before %s: %s", before, p.wait(faultHang))
 	}
 }
@@ -221,7 +217,7 @@ func faultSignalPoint(t *testing.T, tools faultTools, tg *faultTarget, dir strin
 	path := filepath.Join(dir, "signal.psnap")
 	defer os.Remove(path)
 	defer os.Remove(path + ".sha256") // the sidecar of a closed archive
-	p := faultStartProcsnap(t, tools, dir, nil, faultCaptureArgs(path, buffer, tg.pid)...)
+	p := faultStartProcsnap(t, tools, dir, nil, faultCaptureArgs(path, buffer, tg.PID)...)
 	wait(p, path)
 	_ = p.cmd.Process.Signal(sig) // fails when procsnap already exited: fine
 	r := p.wait(faultHang)

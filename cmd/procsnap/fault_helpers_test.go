@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/procsnap/procsnap/internal/proctest"
 	"golang.org/x/sys/unix"
 )
 
@@ -36,30 +37,18 @@ func faultCount(n, long int) int {
 // faultTools are the binaries the suite runs, in a directory that the
 // unprivileged user can read.
 type faultTools struct {
-	dir      string
 	procsnap string
 	target   string // testdata/fault/target.c
 	rss      string // testdata/fault/rss.c
 }
 
-// buildFaultTools builds procsnap (once per test binary) and, when
-// withTarget, the C target into a fresh directory that lives as long as t.
+// buildFaultTools builds (once per test binary) procsnap, the RSS reporter
+// and, when withTarget, the C target.
 func buildFaultTools(t *testing.T, withTarget bool) faultTools {
 	t.Helper()
-	dir := t.TempDir()
-	// t.TempDir is 0700 under a 0700 parent: open both to "nobody".
-	for _, d := range []string{filepath.Dir(dir), dir} {
-		if err := os.Chmod(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	tools := faultTools{dir: dir, procsnap: procsnapBinary(t), target: filepath.Join(dir, "target"), rss: filepath.Join(dir, "rss")}
-	progs := map[string]string{"rss.c": tools.rss}
+	tools := faultTools{procsnap: proctest.Procsnap(t), rss: proctest.BuildC(t, "fault/rss.c")}
 	if withTarget {
-		progs["target.c"] = tools.target
-	}
-	for src, bin := range progs {
-		buildC(t, "fault/"+src, bin)
+		tools.target = proctest.BuildC(t, "fault/target.c")
 	}
 	return tools
 }
@@ -77,13 +66,10 @@ func faultRequireRoot(t *testing.T) {
 
 // faultTarget is a running testdata/fault/target.c.
 type faultTarget struct {
-	pid     int
+	*proctest.Proc
 	mode    string
 	slots   int
 	ctrPath string
-	cmd     *exec.Cmd
-	done    chan struct{} // closed when the process has been reaped
-	state   *os.ProcessState
 }
 
 // startFaultTarget starts the target and waits until its heap is filled and
@@ -91,48 +77,24 @@ type faultTarget struct {
 func startFaultTarget(t *testing.T, tools faultTools, mode string, threads, heapMiB int) *faultTarget {
 	t.Helper()
 	ctr := filepath.Join(t.TempDir(), "counters")
-	cmd := exec.Command(tools.target, mode, strconv.Itoa(threads), strconv.Itoa(heapMiB), ctr)
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start target: %v", err)
-	}
-	tg := &faultTarget{pid: cmd.Process.Pid, mode: mode, slots: threads, ctrPath: ctr, cmd: cmd, done: make(chan struct{})}
-	go func() {
-		tg.state, _ = cmd.Process.Wait()
-		close(tg.done)
-	}()
-	t.Cleanup(tg.kill)
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		if c, err := tg.counters(); err == nil && c.ready == 1 {
-			break
+	p := proctest.Start(t, exec.Command(tools.target, mode, strconv.Itoa(threads), strconv.Itoa(heapMiB), ctr))
+	tg := &faultTarget{Proc: p, mode: mode, slots: threads, ctrPath: ctr}
+	proctest.WaitFor(t, 30*time.Second, fmt.Sprintf("target (%s) not ready", mode), func() bool {
+		if !tg.alive() {
+			t.Fatalf("target (%s) exited before it was ready: %s", mode, tg.ended())
 		}
-		select {
-		case <-tg.done:
-			t.Fatalf("target (%s) exited before it was ready: %v", mode, tg.state)
-		default:
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("target (%s) not ready after 30s", mode)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		c, err := tg.counters()
+		return err == nil && c.ready == 1
+	})
 	return tg
 }
 
-// kill ends the target with SIGKILL and reaps it.
-func (tg *faultTarget) kill() {
-	_ = tg.cmd.Process.Signal(syscall.SIGKILL)
-	<-tg.done
-}
+func (tg *faultTarget) alive() bool { return !tg.Exited() }
 
-func (tg *faultTarget) alive() bool {
-	select {
-	case <-tg.done:
-		return false
-	default:
-		return true
-	}
+// ended says how the target ended, once it has.
+func (tg *faultTarget) ended() string {
+	tg.Wait()
+	return tg.Cmd.ProcessState.String()
 }
 
 type faultCounters struct {
@@ -157,50 +119,23 @@ func (tg *faultTarget) counters() (faultCounters, error) {
 	return c, nil
 }
 
-// faultProcState is the state letter of a /proc/.../stat file (0 if gone).
-func faultProcState(path string) byte {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return 0
-	}
-	i := bytes.LastIndexByte(b, ')')
-	if i < 0 || i+2 >= len(b) {
-		return 0
-	}
-	return b[i+2]
-}
-
 // stoppedTasks lists the target's tasks that are stopped ('t' or 'T').
 func (tg *faultTarget) stoppedTasks() []string {
-	ents, _ := os.ReadDir(fmt.Sprintf("/proc/%d/task", tg.pid))
+	st, _ := proctest.ReadStates(tg.PID)
 	var out []string
-	for _, e := range ents {
-		if s := faultProcState(fmt.Sprintf("/proc/%d/task/%s/stat", tg.pid, e.Name())); s == 't' || s == 'T' {
-			out = append(out, fmt.Sprintf("tid %s state %c", e.Name(), s))
-		}
+	for _, tid := range st.Stopped() {
+		out = append(out, fmt.Sprintf("tid %d state %c", tid, st[tid]))
 	}
 	return out
 }
 
 // stoppedChildren lists the target's child processes that are stopped.
 func (tg *faultTarget) stoppedChildren() []string {
-	ents, _ := os.ReadDir("/proc")
+	kids, _ := proctest.Children(tg.PID)
 	var out []string
-	for _, e := range ents {
-		if _, err := strconv.Atoi(e.Name()); err != nil {
-			continue
-		}
-		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
-		if err != nil {
-			continue
-		}
-		i := bytes.LastIndexByte(b, ')')
-		f := strings.Fields(string(b[i+1:]))
-		if len(f) < 2 || f[1] != strconv.Itoa(tg.pid) {
-			continue
-		}
-		if f[0] == "t" || f[0] == "T" {
-			out = append(out, fmt.Sprintf("child %s state %s", e.Name(), f[0]))
+	for _, kid := range kids {
+		if s := proctest.ProcState(kid); s == 't' || s == 'T' {
+			out = append(out, fmt.Sprintf("child %d state %c", kid, s))
 		}
 	}
 	return out
@@ -211,7 +146,7 @@ func (tg *faultTarget) stoppedChildren() []string {
 func (tg *faultTarget) requireRunning(t *testing.T, after string) {
 	t.Helper()
 	if !tg.alive() {
-		t.Fatalf("after %s: the target died: %v", after, tg.state)
+		t.Fatalf("after %s: the target died: %s", after, tg.ended())
 	}
 	// procsnap has exited and been reaped: the kernel has detached every
 	// task by now. Allow a moment anyway before calling it a bug.
@@ -255,13 +190,10 @@ func (tg *faultTarget) requireRunning(t *testing.T, after string) {
 	}
 }
 
-func (tg *faultTarget) taskStates() []string {
-	ents, _ := os.ReadDir(fmt.Sprintf("/proc/%d/task", tg.pid))
-	var out []string
-	for _, e := range ents {
-		out = append(out, fmt.Sprintf("%s:%c", e.Name(), faultProcState(fmt.Sprintf("/proc/%d/task/%s/stat", tg.pid, e.Name()))))
-	}
-	return out
+// taskStates are the target's task states (none if it is gone).
+func (tg *faultTarget) taskStates() proctest.States {
+	st, _ := proctest.ReadStates(tg.PID)
+	return st
 }
 
 // faultRun is the outcome of one procsnap process.

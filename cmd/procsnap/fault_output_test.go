@@ -21,7 +21,7 @@ func faultFullFilesystem(t *testing.T, tools faultTools, tg *faultTarget) {
 		t.Run("buffer-"+faultBufName(buffer), func(t *testing.T) {
 			dir := faultMountTmpfs(t, faultFullSize)
 			path := filepath.Join(dir, "full.psnap")
-			r := faultRunProcsnap(t, tools, dir, faultHang, faultCaptureArgs(path, buffer, tg.pid)...)
+			r := faultRunProcsnap(t, tools, dir, faultHang, faultCaptureArgs(path, buffer, tg.PID)...)
 			if r.hung {
 				t.Fatalf("procsnap hung on a full filesystem: %s", r)
 			}
@@ -40,7 +40,7 @@ func faultFullFilesystem(t *testing.T, tools faultTools, tg *faultTarget) {
 	t.Run("force-over-earlier-evidence", func(t *testing.T) {
 		dir := faultMountTmpfs(t, faultFullSize)
 		path := faultEarlierFile(t, dir)
-		r := faultRunProcsnap(t, tools, dir, faultHang, "capture", "--force", "-o", path, strconv.Itoa(tg.pid))
+		r := faultRunProcsnap(t, tools, dir, faultHang, "capture", "--force", "-o", path, strconv.Itoa(tg.PID))
 		tg.requireRunning(t, "a --force capture onto a full filesystem")
 		if r.code != 1 || !strings.Contains(r.stderr, "no space left on device") {
 			t.Errorf("on a full filesystem: %s; want exit 1 naming \"no space left on device\"", r)
@@ -74,7 +74,7 @@ func faultBrokenPipe(t *testing.T, tools faultTools, tg *faultTarget, dir string
 			if err := head.Start(); err != nil {
 				t.Fatal(err)
 			}
-			p := faultNewProcsnap(tools, dir, nil, faultCaptureArgs("-", buffer, tg.pid)...)
+			p := faultNewProcsnap(tools, dir, nil, faultCaptureArgs("-", buffer, tg.PID)...)
 			p.cmd.Stdout = pw
 			p.begin(t)
 			pr.Close()
@@ -107,7 +107,7 @@ func faultOutputExists(t *testing.T, tools faultTools, tg *faultTarget, dir stri
 	if err := os.Chtimes(path, old, old); err != nil {
 		t.Fatal(err)
 	}
-	r := faultRunProcsnap(t, tools, dir, faultHang, faultCaptureArgs(path, "", tg.pid)...)
+	r := faultRunProcsnap(t, tools, dir, faultHang, faultCaptureArgs(path, "", tg.PID)...)
 	tg.requireRunning(t, "a refused capture")
 	wantErr := fmt.Sprintf("procsnap capture: %s already exists (use --force to overwrite it)\n", path)
 	if r.code != 1 || r.stderr != wantErr {
@@ -178,7 +178,7 @@ func faultForce(t *testing.T, tools faultTools, steady func(*testing.T) *faultTa
 	t.Run("complete", func(t *testing.T) {
 		tg := steady(t)
 		path := faultEarlierFile(t, dir)
-		r := faultRunProcsnap(t, tools, filepath.Dir(path), faultHang, "capture", "--force", "-o", path, strconv.Itoa(tg.pid))
+		r := faultRunProcsnap(t, tools, filepath.Dir(path), faultHang, "capture", "--force", "-o", path, strconv.Itoa(tg.PID))
 		tg.requireRunning(t, "a --force capture")
 		a := faultInspect(t, path)
 		if r.code != 0 || !a.complete || a.mode != 0o600 {
@@ -203,7 +203,7 @@ const faultHoldAfter = 1 << 20
 // written so far is left beside it, readable.
 func faultForceKilled(t *testing.T, tools faultTools, tg *faultTarget, dir string) {
 	path := faultEarlierFile(t, dir)
-	p := faultNewProcsnap(tools, filepath.Dir(path), nil, "capture", "--force", "--no-progress", "--buffer", faultSmallBuf, "-o", path, strconv.Itoa(tg.pid))
+	p := faultNewProcsnap(tools, filepath.Dir(path), nil, "capture", "--force", "--no-progress", "--buffer", faultSmallBuf, "-o", path, strconv.Itoa(tg.PID))
 	p.cmd.Env = append(os.Environ(), fmt.Sprintf("PROCSNAP_TEST_HOLD_AFTER=%d", faultHoldAfter))
 	p.begin(t)
 	partial := faultWaitPartial(t, p, path)

@@ -41,9 +41,9 @@ func faultTargetKilled(t *testing.T, tools faultTools, dir string, timing func(*
 			path := filepath.Join(dir, "target-killed.psnap")
 			defer os.Remove(path)
 			defer os.Remove(path + ".sha256") // the sidecar of a closed archive
-			p := faultStartProcsnap(t, tools, dir, nil, faultCaptureArgs(path, pt.buffer, tg.pid)...)
+			p := faultStartProcsnap(t, tools, dir, nil, faultCaptureArgs(path, pt.buffer, tg.PID)...)
 			time.Sleep(delay)
-			tg.kill()
+			tg.End()
 			r := p.wait(faultHang)
 			a := faultInspect(t, path)
 			t.Logf("%s; archive: %s", r, a)
@@ -94,7 +94,7 @@ func faultBusyTarget(t *testing.T, tools faultTools, dir, mode string) {
 			path := filepath.Join(dir, mode+".psnap")
 			defer os.Remove(path)
 			defer os.Remove(path + ".sha256") // the sidecar of a closed archive
-			r := faultRunProcsnap(t, tools, dir, faultHang, faultCaptureArgs(path, buffer, tg.pid)...)
+			r := faultRunProcsnap(t, tools, dir, faultHang, faultCaptureArgs(path, buffer, tg.PID)...)
 			if r.hung {
 				t.Fatalf("procsnap hung on a %s target: %s", mode, r)
 			}

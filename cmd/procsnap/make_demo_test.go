@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/procsnap/procsnap/internal/proctest"
 )
 
 // demoSteps are the labels make demo prints, in order.
@@ -22,7 +24,7 @@ var demoSteps = []string{"Building", "Starting", "Capturing", "Listing", "Verify
 func TestMakeDemo(t *testing.T) {
 	dir := checkoutCopy(t)
 	tmp := shortTempDir(t)
-	code, stdout, stderr := runMake(t, dir, []string{"TMPDIR=" + tmp}, "GO="+goTool(), "demo")
+	code, stdout, stderr := runMake(t, dir, []string{"TMPDIR=" + tmp}, "GO="+proctest.GoTool(), "demo")
 	if code != 0 {
 		t.Fatalf("make demo: exit %d\n%s\n%s", code, stdout, stderr)
 	}
@@ -51,15 +53,15 @@ func TestMakeDemoNobody(t *testing.T) {
 	tmp := shortTempDir(t)
 	home := filepath.Join(tmp, "home")
 	env := []string{"TMPDIR=" + tmp, "HOME=" + home}
-	args := []string{"sh", "scripts/demo.sh", procsnapBinary(t)}
+	args := []string{"sh", "scripts/demo.sh", proctest.Procsnap(t)}
 	if faultLong() {
-		vendor := exec.Command(goTool(), "mod", "vendor")
+		vendor := exec.Command(proctest.GoTool(), "mod", "vendor")
 		vendor.Dir = dir
 		if out, err := vendor.CombinedOutput(); err != nil {
 			t.Fatalf("go mod vendor: %v\n%s", err, out)
 		}
 		env = append(env, "GOCACHE="+filepath.Join(home, "cache"), "GOFLAGS=-mod=vendor", "GOTOOLCHAIN=local")
-		args = []string{"make", "--no-print-directory", "GO=" + goTool(), "demo"}
+		args = []string{"make", "--no-print-directory", "GO=" + proctest.GoTool(), "demo"}
 	} else {
 		env = append(env, "GO="+demoGoStub(t, tmp))
 	}
@@ -151,7 +153,7 @@ func demoGoStub(t *testing.T, tmp string) string {
 		t.Fatal(err)
 	}
 	demo := filepath.Join(bin, "demo")
-	build := exec.Command(goTool(), "build", "-o", demo, "../../testdata/demo")
+	build := exec.Command(proctest.GoTool(), "build", "-o", demo, "../../testdata/demo")
 	if out, err := build.CombinedOutput(); err != nil {
 		t.Fatalf("go build testdata/demo: %v\n%s", err, out)
 	}

@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/procsnap/procsnap/internal/proctest"
 )
 
 // checkoutCopy copies this checkout's files (tracked, and untracked ones
@@ -132,7 +134,7 @@ func TestMakeInstallVersion(t *testing.T) {
 			git(t, dir, "tag", c.tag)
 		}
 		os.RemoveAll(dest)
-		code, stdout, stderr := runMake(t, dir, nil, "GO="+goTool(), "install", "DESTDIR="+dest)
+		code, stdout, stderr := runMake(t, dir, nil, "GO="+proctest.GoTool(), "install", "DESTDIR="+dest)
 		if code != 0 {
 			t.Fatalf("make install DESTDIR=%s: exit %d\n%s%s", dest, code, stdout, stderr)
 		}

@@ -10,18 +10,16 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 	"unsafe"
 
 	"github.com/procsnap/procsnap/format"
+	"github.com/procsnap/procsnap/internal/proctest"
 	"github.com/procsnap/procsnap/snapshot/capture"
 )
 
@@ -78,45 +76,24 @@ func TestHelperOfflineTarget(t *testing.T) {
 
 // offTarget is a running target process.
 type offTarget struct {
-	pid   int
-	addr  uint64
-	stdin io.WriteCloser
-	out   *bufio.Reader
+	*proctest.Proc
+	addr uint64
 }
 
 func startOffTarget(t *testing.T) *offTarget {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperOfflineTarget$")
-	cmd.Env = append(os.Environ(), offTargetEnv+"=1")
-	stdin, stdout := startPiped(t, cmd)
-	var err error
-	tg := &offTarget{pid: cmd.Process.Pid, stdin: stdin, out: bufio.NewReader(stdout)}
-	line := tg.line(t)
+	p := proctest.Start(t, proctest.Self("TestHelperOfflineTarget", offTargetEnv+"=1"))
+	line := p.Line(t)
 	hexAddr, ok := strings.CutPrefix(line, "ready ")
 	if !ok {
 		t.Fatalf("target said %q, want ready ADDR", line)
 	}
+	tg := &offTarget{Proc: p}
+	var err error
 	if tg.addr, err = strconv.ParseUint(hexAddr, 16, 64); err != nil {
 		t.Fatal(err)
 	}
 	return tg
-}
-
-// line reads the target's next line, giving up after 20 s.
-func (tg *offTarget) line(t *testing.T) string {
-	t.Helper()
-	ch := make(chan string, 1)
-	go func() {
-		s, _ := tg.out.ReadString('\n')
-		ch <- strings.TrimSpace(s)
-	}()
-	select {
-	case s := <-ch:
-		return s
-	case <-time.After(20 * time.Second):
-		t.Fatal("the target did not answer within 20 s")
-	}
-	return ""
 }
 
 func (tg *offTarget) change(t *testing.T, pages ...int) {
@@ -126,45 +103,10 @@ func (tg *offTarget) change(t *testing.T, pages ...int) {
 	for _, p := range pages {
 		fmt.Fprintf(&b, " %d", p)
 	}
-	if _, err := fmt.Fprintln(tg.stdin, b.String()); err != nil {
-		t.Fatal(err)
-	}
-	if s := tg.line(t); s != "done" {
+	tg.Send(t, b.String())
+	if s := tg.Line(t); s != "done" {
 		t.Fatalf("target said %q, want done", s)
 	}
-}
-
-// sigstop stops the target and waits until every task is stopped.
-func (tg *offTarget) sigstop(t *testing.T) {
-	t.Helper()
-	if err := syscall.Kill(tg.pid, syscall.SIGSTOP); err != nil {
-		t.Fatal(err)
-	}
-	deadline := time.Now().Add(10 * time.Second)
-	for !allStopped(tg.pid) {
-		if time.Now().After(deadline) {
-			t.Fatal("the target's tasks did not all stop within 10 s")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
-func allStopped(pid int) bool {
-	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
-	if err != nil {
-		return false
-	}
-	for _, task := range tasks {
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/stat", pid, task.Name()))
-		if err != nil {
-			return false
-		}
-		i := bytes.LastIndexByte(b, ')')
-		if i < 0 || i+2 >= len(b) || b[i+2] != 'T' {
-			return false
-		}
-	}
-	return true
 }
 
 // liveCapture captures pid into dir/name with 16 KiB chunks.
@@ -193,9 +135,9 @@ func liveCapture(t *testing.T, pid int, dir, name string) string {
 func TestLiveDiffKnownPages(t *testing.T) {
 	tg := startOffTarget(t)
 	dir := t.TempDir()
-	a := liveCapture(t, tg.pid, dir, "a.psnap")
+	a := liveCapture(t, tg.PID, dir, "a.psnap")
 	tg.change(t, 3, 11, 12, 20, 40, 41)
-	b := liveCapture(t, tg.pid, dir, "b.psnap")
+	b := liveCapture(t, tg.PID, dir, "b.psnap")
 	for _, p := range []string{a, b} {
 		if code, stdout, _ := runCLI("verify", p); code != exitOK {
 			t.Errorf("verify %s: exit %d:\n%s", filepath.Base(p), code, stdout)
@@ -233,10 +175,10 @@ func TestLiveDiffKnownPages(t *testing.T) {
 // /proc/PID/mem (pages the archive lacks come out as zeros).
 func TestLiveStoppedPair(t *testing.T) {
 	tg := startOffTarget(t)
-	tg.sigstop(t)
+	proctest.Suspend(t, tg.PID)
 	dir := t.TempDir()
-	c := liveCapture(t, tg.pid, dir, "c.psnap")
-	d := liveCapture(t, tg.pid, dir, "d.psnap")
+	c := liveCapture(t, tg.PID, dir, "c.psnap")
+	d := liveCapture(t, tg.PID, dir, "d.psnap")
 	if code, stdout, stderr := runCLI("diff", c, d); code != exitOK || !strings.HasPrefix(stdout, "no differences") {
 		t.Errorf("diff of two captures of a stopped process: exit %d:\n%s%s", code, stdout, stderr)
 	}
@@ -245,10 +187,10 @@ func TestLiveStoppedPair(t *testing.T) {
 			t.Errorf("verify %s: exit %d:\n%s", filepath.Base(p), code, stdout)
 		}
 	}
-	if !allStopped(tg.pid) {
+	if !proctest.StatesOf(t, tg.PID).All('T') {
 		t.Fatal("the target is no longer stopped")
 	}
-	checkExtractMatchesMemory(t, tg.pid, d)
+	checkExtractMatchesMemory(t, tg.PID, d)
 }
 
 func checkExtractMatchesMemory(t *testing.T, pid int, archive string) {

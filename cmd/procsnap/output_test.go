@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/procsnap/procsnap/format"
+	"github.com/procsnap/procsnap/internal/proctest"
 	"golang.org/x/sys/unix"
 )
 
@@ -91,9 +92,7 @@ func outVerbs(t *testing.T) []outVerb {
 	if runtime.GOOS != "linux" || runtime.GOARCH != "amd64" {
 		return verbs
 	}
-	bin := filepath.Join(t.TempDir(), "threads")
-	buildC(t, "capture/threads.c", bin)
-	pid := strconv.Itoa(captStart(t, captTools{threads: bin}, 2, 0).pid)
+	pid := strconv.Itoa(proctest.StartThreads(t, 2, 0).PID)
 	return append(verbs, outVerb{"capture", func(out string) []string {
 		return []string{"capture", "--no-progress", "-q", "--no-sidecar", "-o", out, pid} // the sidecar's rules: TestSidecar
 	}, outVerifies})

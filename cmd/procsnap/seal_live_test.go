@@ -19,8 +19,8 @@ import (
 	"testing"
 
 	"filippo.io/age"
-
 	"github.com/procsnap/procsnap/format"
+	"github.com/procsnap/procsnap/internal/proctest"
 )
 
 // sealTarget starts a process whose environment holds a random marker.
@@ -31,18 +31,14 @@ func sealTarget(t *testing.T) (int, string) {
 	mark := "PROCSNAP_MARK_" + hex.EncodeToString(b)
 	cmd := exec.Command("sleep", "600")
 	cmd.Env = append(os.Environ(), "MARK="+mark)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	return cmd.Process.Pid, mark
+	return proctest.Start(t, cmd).PID, mark
 }
 
 func TestSealedLive(t *testing.T) {
 	if runtime.GOOS != "linux" || os.Geteuid() != 0 {
 		t.Skip("capture needs linux and root")
 	}
-	bin := procsnapBinary(t)
+	bin := proctest.Procsnap(t)
 	k := newSealKeys(t)
 	pid, mark := sealTarget(t)
 	pubLine, _ := os.ReadFile(k.sshPub)

@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"runtime"
@@ -18,9 +17,9 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 	"unsafe"
 
+	"github.com/procsnap/procsnap/internal/proctest"
 	"github.com/procsnap/procsnap/snapshot/capture"
 )
 
@@ -110,11 +109,11 @@ func srchPlant(dst []byte, prefix string, nonce []byte, wide bool) int {
 // TestSearchLive captures the target and searches the archive for each
 // planted string: each is found once, at the address the target printed.
 func TestSearchLive(t *testing.T) {
-	addrs, nonce := srchStartTarget(t)
+	pid, addrs, nonce := srchStartTarget(t)
 	archive := filepath.Join(t.TempDir(), "live.psnap")
 	f, err := os.Create(archive)
 	srchMust(t, err)
-	_, err = capture.Run(context.Background(), addrs["pid"], f, capture.Options{ToolVersion: "test"})
+	_, err = capture.Run(context.Background(), pid, f, capture.Options{ToolVersion: "test"})
 	srchMust(t, err)
 	srchMust(t, f.Close())
 	for _, p := range srchPlants {
@@ -124,7 +123,7 @@ func TestSearchLive(t *testing.T) {
 			args = append([]string{"--wide"}, args...)
 		}
 		code, stdout, stderr := runCLI(append([]string{"search"}, args...)...)
-		want := []string{hexAddr(uint64(addrs[p.name]))}
+		want := []string{hexAddr(addrs[p.name])}
 		if got := srchJSONAddrs(t, stdout); code != 0 || strings.Join(got, " ") != strings.Join(want, " ") {
 			t.Errorf("%s %q: exit %d, found at %v, want %v\n%s", p.name, text, code, got, want, stderr)
 		}
@@ -135,57 +134,45 @@ func TestSearchLive(t *testing.T) {
 		if p.wide {
 			enc = "utf-16le"
 		}
-		line := fmt.Sprintf(`(?m)^%s  region \d+ .*  \+0x[0-9a-f]+  %s  %s%s$`, hexAddr(uint64(addrs[p.name])), enc, p.prefix, nonce)
+		line := fmt.Sprintf(`(?m)^%s  region \d+ .*  \+0x[0-9a-f]+  %s  %s%s$`, hexAddr(addrs[p.name]), enc, p.prefix, nonce)
 		if code != 0 || !regexp.MustCompile(line).MatchString(stdout) {
 			t.Errorf("--strings: exit %d, no line matching %s", code, line)
 		}
 	}
 }
 
-// srchStartTarget starts the target and reads the addresses it printed
-// (and its pid, as "pid").
-func srchStartTarget(t *testing.T) (map[string]int, string) {
+// srchStartTarget starts the target and reads its pid, the addresses it
+// printed and its nonce.
+func srchStartTarget(t *testing.T) (int, map[string]uint64, string) {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperSearchTarget$")
-	cmd.Env = append(os.Environ(), srchTargetEnv+"=1")
-	_, stdout := startPiped(t, cmd)
-	lines := make(chan string)
-	go func() {
-		defer close(lines)
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-	}()
-	addrs := map[string]int{"pid": cmd.Process.Pid}
+	p := proctest.StartReady(t, proctest.Self("TestHelperSearchTarget", srchTargetEnv+"=1"))
+	addrs, nonce := plantedAt(t, p.Lines)
+	return p.PID, addrs, nonce
+}
+
+// plantedAt reads what a live target of the search and yara tests printed
+// before its ready line: "NAME ADDR [LEN]" for each string it planted, ADDR
+// in hex, and "nonce HEX".
+func plantedAt(t *testing.T, lines []string) (map[string]uint64, string) {
+	t.Helper()
+	addrs := map[string]uint64{}
 	var nonce string
-	for {
-		var line string
-		select {
-		case l, ok := <-lines:
-			if !ok {
-				t.Fatal("the target exited before it was ready")
-			}
-			line = l
-		case <-time.After(20 * time.Second):
-			t.Fatal("the target was not ready within 20 s")
-		}
+	for _, line := range lines[:len(lines)-1] {
 		f := strings.Fields(line)
 		switch {
-		case line == "ready":
-			return addrs, nonce
 		case len(f) == 2 && f[0] == "nonce":
 			b, err := hex.DecodeString(f[1])
 			srchMust(t, err)
 			nonce = string(b)
-		case len(f) == 3:
-			a, err := strconv.ParseUint(f[1], 16, 64)
+		case len(f) == 2 || len(f) == 3:
+			a, err := strconv.ParseUint(strings.TrimPrefix(f[1], "0x"), 16, 64)
 			srchMust(t, err)
-			addrs[f[0]] = int(a)
+			addrs[f[0]] = a
 		default:
-			t.Fatalf("target said %q", line)
+			t.Fatalf("the target said %q", line)
 		}
 	}
+	return addrs, nonce
 }
 
 func srchJSONAddrs(t *testing.T, out string) []string {

@@ -19,6 +19,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/procsnap/procsnap/internal/proctest"
+	"github.com/procsnap/procsnap/procfs"
 )
 
 // selName is a process name unique to this run, short enough (12 bytes) to
@@ -40,24 +43,18 @@ func selStart(t *testing.T, name string, args ...string) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command(bin, append([]string{"1000"}, args...)...)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	selWaitComm(t, cmd.Process.Pid, name)
-	return cmd.Process.Pid
+	pid := proctest.Start(t, exec.Command(bin, append([]string{"1000"}, args...)...)).PID
+	selWaitComm(t, pid, name)
+	return pid
 }
 
 // selWaitComm waits until process pid has exec'd into name.
 func selWaitComm(t *testing.T, pid int, name string) {
 	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(2 * time.Millisecond) {
-		if b, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid)); err == nil && strings.TrimSpace(string(b)) == name {
-			return
-		}
-	}
-	t.Fatalf("PID %d is not %s after 10 s", pid, name)
+	proctest.WaitFor(t, 10*time.Second, fmt.Sprintf("PID %d is not %s", pid, name), func() bool {
+		comm, err := procfs.Default().Comm(pid)
+		return err == nil && comm == name
+	})
 }
 
 func TestCaptureByNameSelects(t *testing.T) {
@@ -148,7 +145,7 @@ func TestCaptureByName(t *testing.T) {
 		t.Errorf("capture %s: archive of %+v, want PID %d, complete", name, r.Meta(), pid)
 	}
 	token := selName()
-	bin := procsnapBinary(t)
+	bin := proctest.Procsnap(t)
 	for _, argv := range [][]string{
 		{bin, "capture", "--name", token},
 		{"sh", "-c", bin + " capture --name " + token + "; exit $?"},

@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/procsnap/procsnap/internal/proctest"
 )
 
 // withStdin runs fn with os.Stdin reading b: through a pipe, or, with
@@ -155,8 +157,8 @@ func TestStdinLive(t *testing.T) {
 	if runtime.GOOS != "linux" || runtime.GOARCH != "amd64" || os.Geteuid() != 0 {
 		t.Skip("capture needs linux/amd64 and root")
 	}
-	tools := captBuild(t)
-	tg := captStart(t, tools, 4, 64)
+	procsnap := proctest.Procsnap(t)
+	tg := proctest.StartThreads(t, 4, 64)
 	for _, tc := range []struct {
 		name, filter string
 		code         int
@@ -168,12 +170,12 @@ func TestStdinLive(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			script := `"$0" capture --no-progress -q -o - "$1" | ` + tc.filter + ` | "$0" verify -`
-			cmd := exec.Command("sh", "-c", script, tools.procsnap, strconv.Itoa(tg.pid))
+			cmd := exec.Command("sh", "-c", script, procsnap, strconv.Itoa(tg.PID))
 			out, _ := cmd.CombinedOutput()
 			if code := cmd.ProcessState.ExitCode(); code != tc.code || !strings.Contains(string(out), tc.says) {
 				t.Errorf("capture -o - | %s | verify -: exit %d, want %d saying %q:\n%s", tc.filter, code, tc.code, tc.says, out)
 			}
 		})
 	}
-	tg.checkRunning(t)
+	tg.CheckRunning(t)
 }

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/procsnap/procsnap/internal/proctest"
 )
 
 // yaraShim stands in for yara and yarac: it logs its arguments and where
@@ -37,7 +39,7 @@ func TestYaraNoMemoryOnDisk(t *testing.T) {
 	for _, name := range []string{"yara", "yarac"} {
 		srchMust(t, os.WriteFile(filepath.Join(shims, name), []byte(yaraShim), 0o755))
 	}
-	cmd := exec.Command(procsnapBinary(t), "yara", rules, archive)
+	cmd := exec.Command(proctest.Procsnap(t), "yara", rules, archive)
 	cmd.Env = append(os.Environ(), "PATH="+shims+":/usr/bin:/bin", "TMPDIR="+tmp, "YARA_SHIM_LOG="+log, "REAL_DIR="+filepath.Dir(real))
 	out, err := cmd.CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "8 hit(s)") {

@@ -3,20 +3,16 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"encoding/hex"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/procsnap/procsnap/format"
+	"github.com/procsnap/procsnap/internal/proctest"
 	"github.com/procsnap/procsnap/snapshot/capture"
 )
 
@@ -28,15 +24,12 @@ import (
 // extract, at the same offsets.
 func TestYaraLive(t *testing.T) {
 	needYaraProgram(t)
-	bin := filepath.Join(t.TempDir(), "marker")
-	buildC(t, "yara/marker.c", bin)
-	cmd := exec.Command(bin)
-	_, stdout := startPiped(t, cmd)
-	addrs, nonce := yaraTargetLines(t, bufio.NewScanner(stdout))
+	p := proctest.StartC(t, "yara/marker.c")
+	addrs, nonce := plantedAt(t, p.Lines)
 	archive := filepath.Join(t.TempDir(), "live.psnap")
 	f, err := os.Create(archive)
 	srchMust(t, err)
-	_, err = capture.Run(context.Background(), cmd.Process.Pid, f, capture.Options{ToolVersion: "test"})
+	_, err = capture.Run(context.Background(), p.PID, f, capture.Options{ToolVersion: "test"})
 	srchMust(t, err)
 	srchMust(t, f.Close())
 	rules := filepath.Join(t.TempDir(), "live.yar")
@@ -88,47 +81,6 @@ rule LiveHex { strings: $h = { DE AD ?? EF [3] %[2]s } condition: $h }
 rule LiveGap { strings: $g = { %[3]s [0-8192] %[4]s } condition: $g }
 rule LiveElf { strings: $n = "%[1]s" condition: uint32(0) == 0x464c457f and $n at 4 }
 `, nonce, hexOf(nonce), hexOf("PSLIVE-GAPA-"+nonce), hexOf("PSLIVE-GAPB-"+nonce))
-}
-
-// yaraTargetLines reads the target's lines up to "ready".
-func yaraTargetLines(t *testing.T, sc *bufio.Scanner) (map[string]uint64, string) {
-	t.Helper()
-	lines := make(chan string)
-	go func() {
-		defer close(lines)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-	}()
-	addrs := map[string]uint64{}
-	var nonce string
-	for {
-		var line string
-		select {
-		case l, ok := <-lines:
-			if !ok {
-				t.Fatal("the target exited before it was ready")
-			}
-			line = l
-		case <-time.After(20 * time.Second):
-			t.Fatal("the target was not ready within 20 s")
-		}
-		f := strings.Fields(line)
-		switch {
-		case line == "ready":
-			return addrs, nonce
-		case len(f) == 2 && f[0] == "nonce":
-			b, err := hex.DecodeString(f[1])
-			srchMust(t, err)
-			nonce = string(b)
-		case len(f) == 2:
-			v, err := strconv.ParseUint(strings.TrimPrefix(f[1], "0x"), 16, 64)
-			srchMust(t, err)
-			addrs[f[0]] = v
-		default:
-			t.Fatalf("the target said %q", line)
-		}
-	}
 }
 
 // archiveRuns are the archive's runs of data pages, as yarascan cuts them.

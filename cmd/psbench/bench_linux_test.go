@@ -7,11 +7,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/procsnap/procsnap/internal/proctest"
 )
+
+func TestMain(m *testing.M) { proctest.Main(m) }
 
 // TestHarnessTiny runs the whole harness on a 16 MiB target, once, with a
 // 24 MiB "big" one, and checks that every figure is there and that its
@@ -22,7 +25,7 @@ func TestHarnessTiny(t *testing.T) {
 	}
 	ci := os.Getenv("CI") != ""
 	dir := t.TempDir()
-	procsnap := buildProcsnap(t, dir)
+	procsnap := proctest.ProcsnapRelease(t)
 	var log bytes.Buffer
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -114,21 +117,4 @@ func checkCleanedUp(t *testing.T, dir string) {
 			t.Errorf("%s still runs %s", filepath.Dir(e), p)
 		}
 	}
-}
-
-// buildProcsnap builds the procsnap binary into dir.
-func buildProcsnap(t *testing.T, dir string) string {
-	t.Helper()
-	gobin, err := exec.LookPath("go")
-	if err != nil {
-		gobin = filepath.Join(runtime.GOROOT(), "bin", "go")
-	}
-	bin := filepath.Join(dir, "procsnap")
-	cmd := exec.Command(gobin, "build", "-o", bin, "./cmd/procsnap")
-	cmd.Dir = "../.."
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build procsnap: %v\n%s", err, out)
-	}
-	return bin
 }

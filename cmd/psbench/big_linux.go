@@ -24,16 +24,16 @@ func (b *runner) big(ctx context.Context, bin string) {
 		return
 	}
 	b.logf("starting a %s target (the big one)", bytesIEC(float64(g.Size)))
-	t, err := startTarget(ctx, bin, g.Size, b.cfg.MonitorSleep, b.cfg.Churn)
+	t, err := b.startTarget(ctx, bin, g.Size)
 	if err != nil {
 		g.Procsnap.Wall.fail(err)
 		return
 	}
 	b.t = t
-	defer t.stop()
-	regions, err := readableRegions(t.pid)
+	defer t.Stop()
+	regions, err := readableRegions(t.PID)
 	if err == nil {
-		err = t.churn(true)
+		err = t.Churn(true)
 	}
 	if err != nil {
 		g.Procsnap.Wall.fail(err)

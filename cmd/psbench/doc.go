@@ -5,7 +5,8 @@
 //
 // The target (target/target.c, embedded and built with the C compiler at
 // run time, like target/launch.c, which starts every measured program so
-// that its peak RSS is its own) holds mixed pages, a monitor thread that
+// that its peak RSS is its own; internal/benchtarget drives it, for
+// psprofile too) holds mixed pages, a monitor thread that
 // records its longest stall, so frozen time is measured by the frozen
 // process itself for every tool alike, and a churn thread that rewrites
 // pages while it is captured, so procsnap's pre-copy meets changed pages.
@@ -15,5 +16,7 @@
 // bench drives procsnap as a program, the way users run it, and imports
 // only package format (to read an archive's own figures and to time a full
 // decompression). It must not import snapshot or procfs: the limit it
-// measures must not share code with the tool it judges.
+// measures must not share code with the tool it judges. (Its test builds
+// procsnap with internal/proctest, the tests' helpers, which the harness
+// itself does not import.)
 package main

@@ -21,12 +21,12 @@ func (b *runner) offline(ctx context.Context) {
 		return
 	}
 	page := b.extractPage()
-	want, err := readPage(b.t.pid, page, int(b.t.pageSize))
+	want, err := readPage(b.t.PID, page, int(b.t.PageSize))
 	if err != nil {
 		r.Extract.Wall.fail(err)
 	}
 	changed := ""
-	if err := b.t.change(b.cfg.ChangedPages); err != nil {
+	if err := b.t.Change(b.cfg.ChangedPages); err != nil {
 		r.Diff.Wall.fail(err)
 	} else if path, _, _, err := b.capture(ctx, "changed.psnap"); err != nil {
 		r.Diff.Wall.fail(fmt.Errorf("second capture for diff: %w", err))
@@ -55,9 +55,9 @@ func (b *runner) offline(ctx context.Context) {
 // extractPage is a text page in the first quarter of the target's region,
 // where change never writes.
 func (b *runner) extractPage() uint64 {
-	k := b.t.size / b.t.pageSize / 4
+	k := b.t.Size / b.t.PageSize / 4
 	k += (1 + 3 - k%3) % 3 // page k%3 == 1 holds text
-	return b.t.base + k*b.t.pageSize
+	return b.t.Base + k*b.t.PageSize
 }
 
 // diffRun times procsnap diff of two snapshots that differ: exit 1.
@@ -113,7 +113,7 @@ func (b *runner) checkDiff(ctx context.Context, a, changed string) {
 	}
 	for _, g := range out.Regions {
 		start, err := strconv.ParseUint(strings.TrimPrefix(g.Start, "0x"), 16, 64)
-		if err != nil || start != b.t.base {
+		if err != nil || start != b.t.Base {
 			continue
 		}
 		if g.ChangedPages != b.cfg.ChangedPages {
@@ -123,5 +123,5 @@ func (b *runner) checkDiff(ctx context.Context, a, changed string) {
 			"(the target's stack, heap and stdio buffers change between the captures too)", g.ChangedPages, out.Summary.ChangedPages))
 		return
 	}
-	b.r.Diff.Wall.fail(fmt.Errorf("procsnap diff --json does not list the target's region at %#x", b.t.base))
+	b.r.Diff.Wall.fail(fmt.Errorf("procsnap diff --json does not list the target's region at %#x", b.t.Base))
 }

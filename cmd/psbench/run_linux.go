@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/procsnap/procsnap/cmd/psbench/internal/benchtarget"
 )
 
 // runner holds one bench run's state.
@@ -16,7 +18,7 @@ type runner struct {
 	cfg      Config
 	r        *Report
 	dir      string // temp directory, removed at the end
-	t        *target
+	t        *benchtarget.Target
 	launch   launcher
 	procsnap string
 	gcore    string // "" when gcore is not installed
@@ -43,11 +45,11 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 	}
 	defer os.RemoveAll(dir)
 	b.dir = dir
-	bin, err := buildC(ctx, cfg.CC, dir, "target", targetSource)
+	bin, err := benchtarget.Build(ctx, cfg.CC, dir, "target", targetSource)
 	if err != nil {
 		return nil, err
 	}
-	launch, err := buildC(ctx, cfg.CC, dir, "launch", launchSource)
+	launch, err := benchtarget.Build(ctx, cfg.CC, dir, "launch", launchSource)
 	if err != nil {
 		return nil, err
 	}
@@ -64,19 +66,19 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 // the runs capture it and holds still for the offline verbs.
 func (b *runner) mainTarget(ctx context.Context, bin string) error {
 	b.logf("starting a %s target", bytesIEC(float64(b.cfg.Size)))
-	t, err := startTarget(ctx, bin, b.cfg.Size, b.cfg.MonitorSleep, b.cfg.Churn)
+	t, err := b.startTarget(ctx, bin, b.cfg.Size)
 	if err != nil {
 		return err
 	}
 	b.t = t
-	defer t.stop()
-	if err := t.churn(true); err != nil {
+	defer t.Stop()
+	if err := t.Churn(true); err != nil {
 		return err
 	}
 	if err := b.runs(ctx); err != nil {
 		return err
 	}
-	if err := t.churn(false); err != nil {
+	if err := t.Churn(false); err != nil {
 		return err
 	}
 	b.offline(ctx)
@@ -87,7 +89,7 @@ func (b *runner) mainTarget(ctx context.Context, bin string) error {
 // modes) and gcore, Runs times.
 func (b *runner) runs(ctx context.Context) error {
 	for i := range b.cfg.Runs {
-		regions, err := readableRegions(b.t.pid)
+		regions, err := readableRegions(b.t.PID)
 		if err != nil {
 			return err
 		}

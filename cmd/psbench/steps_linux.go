@@ -13,7 +13,7 @@ import (
 
 // noise is the monitor's longest stall over 0.25 s with nobody freezing it.
 func (b *runner) noise(into *Measure) {
-	d, err := b.t.measureStall(func() error { time.Sleep(250 * time.Millisecond); return nil })
+	d, err := b.t.MeasureStall(func() error { time.Sleep(250 * time.Millisecond); return nil })
 	if err != nil {
 		into.fail(err)
 		return
@@ -23,7 +23,7 @@ func (b *runner) noise(into *Measure) {
 
 // rawCopy times the physical limit: a plain copy of the readable memory.
 func (b *runner) rawCopy(regions []span) {
-	d, n, bad, err := rawCopy(b.t.pid, regions, int(b.t.pageSize))
+	d, n, bad, err := rawCopy(b.t.PID, regions, int(b.t.PageSize))
 	if err != nil {
 		b.r.Raw.Wall.fail(err)
 		return
@@ -40,9 +40,9 @@ func (b *runner) rawCopy(regions []span) {
 func (b *runner) capture(ctx context.Context, name string, flags ...string) (string, child, time.Duration, error) {
 	path := filepath.Join(b.dir, name)
 	args := append([]string{"capture", "--force", "--no-progress", "-q"}, flags...)
-	args = append(args, "-o", path, strconv.Itoa(b.t.pid))
+	args = append(args, "-o", path, strconv.Itoa(b.t.PID))
 	var c child
-	frozen, err := b.t.measureStall(func() error {
+	frozen, err := b.t.MeasureStall(func() error {
 		var err error
 		c, err = b.launch.run(ctx, b.procsnap, args...)
 		if err == nil && c.code != 0 {
@@ -90,12 +90,12 @@ func (b *runner) gcoreRun(ctx context.Context, g, z *Tool) {
 		return
 	}
 	prefix := filepath.Join(b.dir, "core")
-	core := fmt.Sprintf("%s.%d", prefix, b.t.pid)
+	core := fmt.Sprintf("%s.%d", prefix, b.t.PID)
 	defer os.Remove(core)
 	var c child
-	frozen, err := b.t.measureStall(func() error {
+	frozen, err := b.t.MeasureStall(func() error {
 		var err error
-		c, err = b.launch.run(ctx, b.gcore, "-o", prefix, strconv.Itoa(b.t.pid))
+		c, err = b.launch.run(ctx, b.gcore, "-o", prefix, strconv.Itoa(b.t.PID))
 		if err == nil && c.code != 0 {
 			err = c.failure("gcore")
 		}
@@ -161,7 +161,7 @@ func (b *runner) verb(ctx context.Context, t *Tool, want int, args ...string) bo
 func (b *runner) extractRun(ctx context.Context, a string, page uint64, want []byte) {
 	out := filepath.Join(b.dir, "page.bin")
 	os.Remove(out)
-	rng := fmt.Sprintf("%#x-%#x", page, page+b.t.pageSize)
+	rng := fmt.Sprintf("%#x-%#x", page, page+b.t.PageSize)
 	if !b.verb(ctx, &b.r.Extract, 0, "extract", "--addr", fmt.Sprintf("%#x", page), "--range", rng, "-o", out, a) {
 		return
 	}

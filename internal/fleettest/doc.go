@@ -15,6 +15,7 @@
 // Locally a missing one skips the test with the reason; in CI (CI=true) it
 // fails it: .ci/run installs them.
 //
-// fleettest imports nothing of procsnap: it drives the binary, as an
-// examiner does.
+// fleettest imports nothing of procsnap but the test helpers of
+// internal/proctest (which build the binaries and start the targets): it
+// drives the binary, as an examiner does.
 package fleettest

@@ -5,7 +5,6 @@ package fleettest
 // runs on an archive that arrived.
 
 import (
-	"bufio"
 	"bytes"
 	"crypto/rand"
 	"crypto/sha256"
@@ -19,12 +18,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"slices"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/procsnap/procsnap/internal/proctest"
 )
 
 // packages names the Debian package that brings each program the tests run,
@@ -76,63 +75,19 @@ func missing(t *testing.T, format string, args ...any) {
 	t.Skipf(format, args...)
 }
 
-// built holds the binaries built once per test binary, in a directory that
-// TestMain removes.
-var built struct {
-	once     sync.Once
-	dir      string
-	procsnap string
-	target   string
-	err      error
-}
+func TestMain(m *testing.M) { proctest.Main(m) }
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if built.dir != "" {
-		os.RemoveAll(built.dir)
-	}
-	os.Exit(code)
-}
-
-// binaries builds procsnap (static, as `make build` does, so that it runs on
-// any Linux host it is copied to) and testdata/fleet/target.c once and
-// returns their paths.
+// binaries returns procsnap as `make build` builds it (static, so that it
+// runs on any Linux host it is copied to) and testdata/fleet/target.c,
+// built once per test binary by internal/proctest.
 func binaries(t *testing.T) (procsnap, target string) {
 	t.Helper()
-	gcc := need(t, "gcc")
-	built.once.Do(func() { built.err = build(gcc) })
-	if built.err != nil {
-		t.Fatal(built.err)
+	need(t, "gcc")
+	procsnap = proctest.ProcsnapRelease(t)
+	if err := checkStatic(procsnap); err != nil {
+		t.Fatal(err)
 	}
-	return built.procsnap, built.target
-}
-
-func build(gcc string) error {
-	dir, err := os.MkdirTemp("", "procsnap-fleettest-")
-	if err != nil {
-		return err
-	}
-	built.dir = dir
-	root, err := filepath.Abs(filepath.Join("..", ".."))
-	if err != nil {
-		return err
-	}
-	built.procsnap = filepath.Join(dir, "procsnap")
-	cmd := exec.Command(goTool(), "build", "-trimpath", "-o", built.procsnap, "./cmd/procsnap")
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("go build procsnap: %v\n%s", err, out)
-	}
-	if err := checkStatic(built.procsnap); err != nil {
-		return err
-	}
-	built.target = filepath.Join(dir, "target")
-	src := filepath.Join(root, "testdata", "fleet", "target.c")
-	if out, err := exec.Command(gcc, "-O2", "-Wall", "-o", built.target, src).CombinedOutput(); err != nil {
-		return fmt.Errorf("gcc testdata/fleet/target.c: %v\n%s", err, out)
-	}
-	return nil
+	return procsnap, proctest.BuildC(t, "fleet/target.c")
 }
 
 // checkStatic fails for an executable that asks for a dynamic loader: the
@@ -151,15 +106,6 @@ func checkStatic(path string) error {
 	return nil
 }
 
-// goTool is the go command of the toolchain running the tests.
-func goTool() string {
-	p := filepath.Join(runtime.GOROOT(), "bin", "go")
-	if _, err := os.Stat(p); err != nil {
-		return "go"
-	}
-	return p
-}
-
 // target is a running testdata/fleet/target.c.
 type target struct {
 	pid    int
@@ -168,50 +114,12 @@ type target struct {
 }
 
 // startTarget starts the C target with a fresh random secret and waits until
-// the secret is in its heap. When t ends, its stdin is closed (it exits at
-// EOF) and, if it is still there after 5 s, it is killed.
+// the secret is in its heap. It is ended when t ends.
 func startTarget(t *testing.T, bin string) target {
 	t.Helper()
 	word := randomWord(t)
-	cmd := exec.Command(bin, word)
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		stdin.Close()
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
-	})
-	ready := make(chan string, 1)
-	go func() {
-		l, _ := bufio.NewReader(stdout).ReadString('\n')
-		ready <- l
-		io.Copy(io.Discard, stdout)
-	}()
-	select {
-	case l := <-ready:
-		if l != "ready\n" {
-			t.Fatalf("target printed %q, want \"ready\"", l)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("target not ready after 10 s")
-	}
-	return target{pid: cmd.Process.Pid, word: word, secret: "procsnap-fleet-secret=" + word}
+	p := proctest.StartReady(t, exec.Command(bin, word))
+	return target{pid: p.PID, word: word, secret: "procsnap-fleet-secret=" + word}
 }
 
 // hasNameSelector tells whether this procsnap selects by --name REGEX

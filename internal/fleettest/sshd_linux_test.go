@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/procsnap/procsnap/internal/proctest"
 )
 
 // sshServer is a running sshd and what a client needs to log in as root:
@@ -129,7 +131,7 @@ func (s *sshServer) launch(t *testing.T, sshd, dir string, config func(port int)
 	defer logf.Close()
 	path := filepath.Join(dir, "sshd_config")
 	for attempt := 0; ; attempt++ {
-		s.port = freePort(t)
+		s.port = proctest.FreePort(t)
 		if err := os.WriteFile(path, []byte(config(s.port)), 0o600); err != nil {
 			t.Fatal(err)
 		}
@@ -190,17 +192,6 @@ UseDNS no
 SetEnv SHLVL=1
 Subsystem sftp internal-sftp
 `, port, hostKey, filepath.Join(dir, "sshd.pid"), authorized)
-}
-
-// freePort returns a TCP port on 127.0.0.1 that was free a moment ago.
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 // waitSSH waits until the server on port greets with an SSH banner, or

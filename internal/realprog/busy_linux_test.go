@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/procsnap/procsnap/internal/proctest"
 )
 
 // TestBusyTarget captures a target busier than the machine: a C program
@@ -13,15 +15,13 @@ import (
 // competes with them for the CPU while it freezes and copies.
 func TestBusyTarget(t *testing.T) {
 	need(t, "gcc")
-	bin := built(t, "spin", func(path string) error {
-		return combined(exec.Command("gcc", "-O2", "-Wall", "-pthread", "-o", path, source("spin.c")))
-	})
+	bin := proctest.BuildC(t, "realprog/spin.c")
 	spinners := max(8, 4*runtime.NumCPU())
 	p := startTarget(t, exec.Command(bin, strconv.Itoa(spinners), "240"))
 	secret := newSecret()
 	p.ready(t, secret, 30*time.Second)
-	tg := target{pid: p.pid(), secret: secret, where: heapOrAnon, tasks: spinners + 1}
+	tg := target{pid: p.PID, secret: secret, where: heapOrAnon, tasks: spinners + 1}
 	archives := captureAll(t, tg)
-	p.stop()
+	p.End()
 	checkArchives(t, tg, archives)
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/procsnap/procsnap/internal/proctest"
 )
 
 // captures is how many times each target is captured.
@@ -83,10 +85,10 @@ func (tg target) capture(t *testing.T, i int, archive string) bool {
 	if r.code != 0 {
 		t.Errorf("capture %d of PID %d: %s", i, tg.pid, r)
 	}
-	if stopped, err := stoppedThreads(tg.pid); err != nil {
-		t.Fatalf("after capture %d: %v", i, err)
-	} else if len(stopped) > 0 {
-		t.Errorf("after capture %d, PID %d has threads left stopped: %v", i, tg.pid, stopped)
+	if st, err := proctest.ReadStates(tg.pid); err != nil {
+		t.Fatalf("after capture %d: PID %d is gone: %v", i, tg.pid, err)
+	} else if stopped := st.Stopped(); len(stopped) > 0 {
+		t.Errorf("after capture %d, PID %d has threads left stopped: %v (tasks %v)", i, tg.pid, stopped, st)
 	}
 	if tg.answer != nil {
 		if err := tg.answer(); err != nil {

@@ -15,5 +15,7 @@
 // .ci/run installs them all.
 //
 // The package holds only tests. It drives the procsnap command as an
-// examiner would, and must not import procsnap's packages.
+// examiner would, and must not import procsnap's packages; it imports only
+// the test helpers of internal/proctest, which build procsnap as released
+// and start, watch and end the programs.
 package realprog

@@ -5,6 +5,8 @@ import (
 	"os/exec"
 	"testing"
 	"time"
+
+	"github.com/procsnap/procsnap/internal/proctest"
 )
 
 // TestJVM captures OpenJDK holding 400 MiB of byte[1<<20] arrays while
@@ -13,7 +15,7 @@ func TestJVM(t *testing.T) {
 	for _, gc := range []string{"G1", "Parallel"} {
 		t.Run(gc, func(t *testing.T) {
 			need(t, "java", "javac")
-			classes := built(t, "java-classes", func(dir string) error {
+			classes := proctest.Built(t, "java-classes", func(dir string) error {
 				if err := os.Mkdir(dir, 0o755); err != nil {
 					return err
 				}
@@ -23,9 +25,9 @@ func TestJVM(t *testing.T) {
 				"-cp", classes, "Hold", "400", "240"))
 			secret := newSecret()
 			p.ready(t, secret, 2*time.Minute)
-			tg := target{pid: p.pid(), secret: secret, where: anonRW}
+			tg := target{pid: p.PID, secret: secret, where: anonRW}
 			archives := captureAll(t, tg)
-			p.stop()
+			p.End()
 			checkArchives(t, tg, archives)
 		})
 	}

@@ -13,8 +13,8 @@ func TestNode(t *testing.T) {
 	p := startTarget(t, exec.Command("node", "--max-old-space-size=1024", source("hold.js"), "512", "240"))
 	secret := newSecret()
 	p.ready(t, secret, 2*time.Minute)
-	tg := target{pid: p.pid(), secret: secret, where: anonRW}
+	tg := target{pid: p.PID, secret: secret, where: anonRW}
 	archives := captureAll(t, tg)
-	p.stop()
+	p.End()
 	checkArchives(t, tg, archives)
 }

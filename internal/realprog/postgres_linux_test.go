@@ -11,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/procsnap/procsnap/internal/proctest"
 )
 
 // pgBin holds the PostgreSQL 15 programs, as Debian installs them.
@@ -43,12 +45,12 @@ func TestPostgres(t *testing.T) {
 		}
 		return nil
 	}
-	postmaster := target{pid: pg.pid(), secret: secret, where: sharedRW, answer: selectOne, tasks: 1}
+	postmaster := target{pid: pg.PID, secret: secret, where: sharedRW, answer: selectOne, tasks: 1}
 	worker := target{pid: backend, secret: secret, where: sharedRW, answer: selectOne, tasks: 1}
 	pmArchives, beArchives := captureAll(t, postmaster), captureAll(t, worker)
 	checkArchives(t, postmaster, pmArchives)
 	checkArchives(t, worker, beArchives)
-	checkTogether(t, pg.pid(), selectOne)
+	checkTogether(t, pg.PID, selectOne)
 }
 
 // checkTogether captures the whole postgres tree with --together under
@@ -117,7 +119,7 @@ func newPostgres(t *testing.T) *postgres {
 	if err := os.Chown(dir, int(cred.Uid), int(cred.Gid)); err != nil {
 		t.Fatal(err)
 	}
-	pg := &postgres{t: t, dir: dir, port: strconv.Itoa(freePort(t))}
+	pg := &postgres{t: t, dir: dir, port: strconv.Itoa(proctest.FreePort(t))}
 	data := filepath.Join(dir, "data")
 	initdb := pg.asUser(cred, pgBin+"/initdb", "-D", data, "-U", "postgres", "-A", "trust",
 		"--no-locale", "-E", "UTF8", "--no-sync")

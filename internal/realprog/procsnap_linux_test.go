@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/procsnap/procsnap/internal/proctest"
 )
 
 // result is one run of a command.
@@ -57,7 +59,7 @@ func runCmd(t *testing.T, name string, args ...string) result {
 
 func procsnap(t *testing.T, args ...string) result {
 	t.Helper()
-	return runCmd(t, procsnapBin(t), args...)
+	return runCmd(t, proctest.ProcsnapRelease(t), args...)
 }
 
 // procsnapJSON runs a verb with --json that must exit with one of codes,

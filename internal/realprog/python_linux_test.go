@@ -15,8 +15,8 @@ func TestPython(t *testing.T) {
 	secret := newSecret()
 	p.ready(t, secret, time.Minute)
 	// main, the thread that rewrites the dict and the lifetime timer.
-	tg := target{pid: p.pid(), secret: secret, where: heapOrAnon, tasks: 3}
+	tg := target{pid: p.PID, secret: secret, where: heapOrAnon, tasks: 3}
 	archives := captureAll(t, tg)
-	p.stop()
+	p.End()
 	checkArchives(t, tg, archives)
 }

@@ -8,6 +8,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/procsnap/procsnap/internal/proctest"
 )
 
 // TestRedis captures redis-server, listening on loopback only and without
@@ -16,7 +18,7 @@ import (
 func TestRedis(t *testing.T) {
 	t.Parallel() // light: runs beside the other light ones, after the heavy ones
 	need(t, "redis-server", "redis-cli", "redis-benchmark")
-	port := strconv.Itoa(freePort(t))
+	port := strconv.Itoa(proctest.FreePort(t))
 	srv := startServer(t, exec.Command("redis-server", "--bind", "127.0.0.1", "--port", port,
 		"--save", "", "--appendonly", "no", "--dir", t.TempDir()), syscall.SIGTERM)
 	cli := func(args ...string) string {
@@ -40,7 +42,7 @@ func TestRedis(t *testing.T) {
 	startServer(t, exec.Command("redis-benchmark", "-h", "127.0.0.1", "-p", port, "-q",
 		"-c", "20", "-n", "5000000", "-r", "100000", "-d", "256", "-t", "set,get"), syscall.SIGTERM)
 	time.Sleep(time.Second) // let the load start
-	tg := target{pid: srv.pid(), secret: secret, where: heapOrAnon, answer: ping}
+	tg := target{pid: srv.PID, secret: secret, where: heapOrAnon, answer: ping}
 	archives := captureAll(t, tg)
 	if got := cli("GET", "realprog:secret"); got != secret {
 		t.Errorf("GET the secret after the captures: %q", got)

@@ -5,6 +5,7 @@ import (
 
 	"github.com/procsnap/procsnap/format"
 	"github.com/procsnap/procsnap/format/formattest"
+	"github.com/procsnap/procsnap/internal/proctest"
 )
 
 // TestCaptureSmallBuffer captures a stopped target with 64 MiB of data
@@ -17,11 +18,11 @@ func TestCaptureSmallBuffer(t *testing.T) {
 	if bigMiB < 16 {
 		t.Fatalf("$%s is %d, want at least 16 (twice the 8 MiB store)", bigMiBEnv, bigMiB)
 	}
-	tg := startThreads(t, 2, bigMiB)
-	sigstop(t, tg.pid)
-	small, sres, _ := captureFile(t, tg.pid, Options{Mode: ModeWhole, BufferSize: 8 << 20})
-	whole, wres, _ := captureFile(t, tg.pid, Options{Mode: ModeWhole})
-	pre, pres, _ := captureFile(t, tg.pid, Options{})
+	tg := proctest.StartThreads(t, 2, bigMiB)
+	proctest.Suspend(t, tg.PID)
+	small, sres, _ := captureFile(t, tg.PID, Options{Mode: ModeWhole, BufferSize: 8 << 20})
+	whole, wres, _ := captureFile(t, tg.PID, Options{Mode: ModeWhole})
+	pre, pres, _ := captureFile(t, tg.PID, Options{})
 	if !sres.Overflowed || sres.BufferBytes != 8<<20 {
 		t.Errorf("8 MiB store: Overflowed %v, BufferBytes %d", sres.Overflowed, sres.BufferBytes)
 	}
@@ -33,7 +34,7 @@ func TestCaptureSmallBuffer(t *testing.T) {
 	}
 	// The region may be larger than the random data where the kernel
 	// merged an adjacent mapping into it (a thread stack, in a static target).
-	if n := dataBytes(t, small, tg.big, tg.big+tg.bigLen); n != tg.bigLen {
+	if n := dataBytes(t, small, tg.Big, tg.Big+tg.BigLen); n != tg.BigLen {
 		t.Errorf("%d bytes of the %d MiB filled with random data are data in the archive, want all", n, bigMiB)
 	}
 	formattest.Same(t, small, whole)
@@ -41,7 +42,7 @@ func TestCaptureSmallBuffer(t *testing.T) {
 	if sres.CapturedBytes != wres.CapturedBytes || sres.UnreadableBytes != wres.UnreadableBytes {
 		t.Errorf("Results differ: %+v and %+v", *sres, *wres)
 	}
-	waitAll(t, tg.pid, 'T')
+	proctest.WaitAll(t, tg.PID, 'T')
 }
 
 // dataBytes counts the bytes of [a, b), inside one region, that the

@@ -11,12 +11,13 @@ import (
 	"testing"
 
 	"github.com/procsnap/procsnap/format"
+	"github.com/procsnap/procsnap/internal/proctest"
 	"golang.org/x/sys/unix"
 )
 
 // contentTarget is a running testdata/capture/content.c.
 type contentTarget struct {
-	*proc
+	*proctest.Proc
 	dir         string
 	objs        map[string]contentObj
 	data        contentObj // the .data marker (tag unused)
@@ -48,9 +49,9 @@ func contentPattern(tag uint32, from, n uint64) []byte {
 func startContent(tb testing.TB) *contentTarget {
 	tb.Helper()
 	dir := tb.TempDir()
-	p := startProc(tb, targetBin(tb, "content"), dir)
-	ct := &contentTarget{proc: p, dir: dir, objs: map[string]contentObj{}}
-	for _, line := range p.lines {
+	p := proctest.StartC(tb, "capture/content.c", dir)
+	ct := &contentTarget{Proc: p, dir: dir, objs: map[string]contentObj{}}
+	for _, line := range p.Lines {
 		f := strings.Fields(line)
 		bad := func() { tb.Fatalf("content target said %q", line) }
 		num := func(s string) uint64 {
@@ -73,7 +74,7 @@ func startContent(tb testing.TB) *contentTarget {
 		}
 	}
 	if len(ct.objs) != 8 || ct.data.addr == 0 || len(ct.sparsePages) == 0 {
-		tb.Fatalf("content target said %q", p.lines)
+		tb.Fatalf("content target said %q", p.Lines)
 	}
 	return ct
 }
@@ -83,20 +84,20 @@ func startContent(tb testing.TB) *contentTarget {
 // against the pattern the target wrote, and the special regions.
 func TestCaptureKnownContent(t *testing.T) {
 	ct := startContent(t)
-	sigstop(t, ct.pid)
-	maps, err := os.ReadFile(fmt.Sprintf("/proc/%d/maps", ct.pid))
+	proctest.Suspend(t, ct.PID)
+	maps, err := os.ReadFile(fmt.Sprintf("/proc/%d/maps", ct.PID))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, include := range []bool{false, true} {
 		t.Run(fmt.Sprintf("IncludeUnreadable=%v", include), func(t *testing.T) {
-			r, res, path := captureFile(t, ct.pid, Options{IncludeUnreadable: include})
-			waitAll(t, ct.pid, 'T')
+			r, res, path := captureFile(t, ct.PID, Options{IncludeUnreadable: include})
+			proctest.WaitAll(t, ct.PID, 'T')
 			if !bytes.Equal(r.Maps(), maps) {
-				t.Errorf("archive maps differ from /proc/%d/maps", ct.pid)
+				t.Errorf("archive maps differ from /proc/%d/maps", ct.PID)
 			}
 			checkDescs(t, r, maps)
-			checkAgainstMemory(t, r, ct.pid)
+			checkAgainstMemory(t, r, ct.PID)
 			ct.checkObjects(t, r, include)
 			ct.checkSpecial(t, r, include)
 			ct.checkSparse(t, r, res, path)

@@ -9,11 +9,12 @@ import (
 	"testing"
 
 	"github.com/procsnap/procsnap/format"
+	"github.com/procsnap/procsnap/internal/proctest"
 )
 
 // churnTarget is a running testdata/capture/churn.c.
 type churnTarget struct {
-	*proc
+	*proctest.Proc
 	ctl    uint64
 	stamps []uint64
 	pages  int
@@ -23,9 +24,9 @@ const churnSlots = 8
 
 func startChurn(t *testing.T, threads, pages int) *churnTarget {
 	t.Helper()
-	p := startProc(t, targetBin(t, "churn"), strconv.Itoa(threads), strconv.Itoa(pages))
-	ct := &churnTarget{proc: p, pages: pages}
-	for _, line := range p.lines {
+	p := proctest.StartC(t, "capture/churn.c", strconv.Itoa(threads), strconv.Itoa(pages))
+	ct := &churnTarget{Proc: p, pages: pages}
+	for _, line := range p.Lines {
 		f := strings.Fields(line)
 		if len(f) == 2 && (f[0] == "ctl" || f[0] == "stamp") {
 			a, err := strconv.ParseUint(f[1], 0, 64)
@@ -40,7 +41,7 @@ func startChurn(t *testing.T, threads, pages int) *churnTarget {
 		}
 	}
 	if ct.ctl == 0 || len(ct.stamps) != threads {
-		t.Fatalf("churn said %q", p.lines)
+		t.Fatalf("churn said %q", p.Lines)
 	}
 	return ct
 }
@@ -83,7 +84,7 @@ func TestPrecopyExactUnderChurn(t *testing.T) {
 	ct := startChurn(t, 4, pages) // 4 × 16 MiB by default, rewritten without pause
 	var changed uint64
 	for round := range rounds {
-		r, res, _ := captureFile(t, ct.pid, Options{})
+		r, res, _ := captureFile(t, ct.PID, Options{})
 		if res.Mode != ModePrecopy || r.Freeze() == nil || r.Freeze().Mode != "precopy" {
 			t.Fatalf("round %d: mode %q, freeze record %+v", round, res.Mode, r.Freeze())
 		}
@@ -99,7 +100,7 @@ func TestPrecopyExactUnderChurn(t *testing.T) {
 		} else if round == 0 && n == 0 {
 			t.Errorf("round %d: no settled mapping to check", round)
 		}
-		checkNotStopped(t, ct.pid)
+		proctest.CheckNotStopped(t, ct.PID)
 	}
 	if changed == 0 {
 		t.Errorf("no page changed between the pre-copy and the freeze in %d captures: the test exercised nothing", rounds)

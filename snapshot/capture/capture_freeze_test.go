@@ -5,6 +5,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/procsnap/procsnap/internal/proctest"
 )
 
 // TestCaptureFreezesWholeProcess captures a target whose 32 counting
@@ -13,18 +15,18 @@ import (
 // while the capture read memory, some A[i] and B[i] would be far apart in
 // the archive. After every capture the target runs on.
 func TestCaptureFreezesWholeProcess(t *testing.T) {
-	tg := startThreads(t, 32, 0)
-	if d := tg.b - tg.a; d < 1<<30-4096 {
+	tg := proctest.StartThreads(t, 32, 0)
+	if d := tg.B - tg.A; d < 1<<30-4096 {
 		t.Fatalf("B is %#x bytes above A, want about 1 GiB", d)
 	}
-	prev := make([]uint64, tg.n)
+	prev := make([]uint64, tg.N)
 	for round := range envInt(t, freezeRoundsEnv, 10) {
-		r, res, _ := captureFile(t, tg.pid, Options{})
-		if ra, rb := r.Find(tg.a), r.Find(tg.b); ra == nil || rb == nil || ra == rb {
+		r, res, _ := captureFile(t, tg.PID, Options{})
+		if ra, rb := r.Find(tg.A), r.Find(tg.B); ra == nil || rb == nil || ra == rb {
 			t.Fatalf("round %d: A and B are not in two captured regions", round)
 		}
-		a := words(archiveBytes(t, r, tg.a, 8*tg.n))
-		b := words(archiveBytes(t, r, tg.b, 8*tg.n))
+		a := proctest.Words(archiveBytes(t, r, tg.A, 8*tg.N))
+		b := proctest.Words(archiveBytes(t, r, tg.B, 8*tg.N))
 		for i := range a {
 			if a[i] != b[i] && a[i] != b[i]+1 {
 				t.Errorf("round %d: slot %d has A=%d B=%d: the process was not frozen while it was read", round, i, a[i], b[i])
@@ -35,32 +37,32 @@ func TestCaptureFreezesWholeProcess(t *testing.T) {
 		}
 		copy(prev, b)
 		// 32 counters, the spawner, the main thread, maybe a short-lived one.
-		if res.Threads < tg.n+1 || len(r.Threads()) != res.Threads {
-			t.Errorf("round %d: Result.Threads %d, archive %d thread records, want at least %d", round, res.Threads, len(r.Threads()), tg.n+1)
+		if res.Threads < tg.N+1 || len(r.Threads()) != res.Threads {
+			t.Errorf("round %d: Result.Threads %d, archive %d thread records, want at least %d", round, res.Threads, len(r.Threads()), tg.N+1)
 		}
-		if r.Threads()[0].TID != tg.pid {
-			t.Errorf("round %d: first thread record is %d, want the leader %d", round, r.Threads()[0].TID, tg.pid)
+		if r.Threads()[0].TID != tg.PID {
+			t.Errorf("round %d: first thread record is %d, want the leader %d", round, r.Threads()[0].TID, tg.PID)
 		}
-		tg.checkAdvancing(t)
+		tg.CheckRunning(t)
 	}
 }
 
 // TestCaptureKeepsStoppedProcessStopped: a process stopped by SIGSTOP before
 // the capture is still stopped after it; procsnap never sends SIGCONT.
 func TestCaptureKeepsStoppedProcessStopped(t *testing.T) {
-	tg := startThreads(t, 32, 0)
-	sigstop(t, tg.pid)
-	before, _ := tg.liveCounters(t)
-	captureFile(t, tg.pid, Options{})
+	tg := proctest.StartThreads(t, 32, 0)
+	proctest.Suspend(t, tg.PID)
+	before, _ := tg.Counters(t)
+	captureFile(t, tg.PID, Options{})
 	for range 5 {
-		waitAll(t, tg.pid, 'T')
+		proctest.WaitAll(t, tg.PID, 'T')
 		time.Sleep(20 * time.Millisecond)
 	}
-	if after, _ := tg.liveCounters(t); !slices.Equal(before, after) {
+	if after, _ := tg.Counters(t); !slices.Equal(before, after) {
 		t.Error("counters moved after the capture of a stopped process: it was resumed")
 	}
-	if err := syscall.Kill(tg.pid, syscall.SIGCONT); err != nil {
+	if err := syscall.Kill(tg.PID, syscall.SIGCONT); err != nil {
 		t.Fatal(err)
 	}
-	tg.checkAdvancing(t)
+	tg.CheckRunning(t)
 }

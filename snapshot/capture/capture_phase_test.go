@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/procsnap/procsnap/format"
+	"github.com/procsnap/procsnap/internal/proctest"
 )
 
 // captureWith captures pid with a Progress hook that may act at a phase,
@@ -47,7 +48,7 @@ func TestInterruptedInEachPhase(t *testing.T) {
 	for _, phase := range []Phase{PhasePrecopy, PhaseFrozen, PhaseWriting} {
 		t.Run(string(phase), func(t *testing.T) {
 			ct := startChurn(t, 2, envInt(t, churnPagesEnv, 4096))
-			r, res, err := captureWith(t, ct.pid, func(p Progress, cancel context.CancelCauseFunc) {
+			r, res, err := captureWith(t, ct.PID, func(p Progress, cancel context.CancelCauseFunc) {
 				if p.Phase == phase {
 					cancel(errTestStop)
 				}
@@ -63,7 +64,7 @@ func TestInterruptedInEachPhase(t *testing.T) {
 			if before && !strings.Contains(r.End().Reason, "not one instant") {
 				t.Errorf("end reason %q does not say the archive is not one instant", r.End().Reason)
 			}
-			checkNotStopped(t, ct.pid)
+			proctest.CheckNotStopped(t, ct.PID)
 		})
 	}
 }
@@ -74,11 +75,11 @@ func TestInterruptedInEachPhase(t *testing.T) {
 func TestTargetExitsDuringPrecopy(t *testing.T) {
 	ct := startChurn(t, 2, envInt(t, churnPagesEnv, 4096))
 	killed := false
-	r, res, err := captureWith(t, ct.pid, func(p Progress, _ context.CancelCauseFunc) {
+	r, res, err := captureWith(t, ct.PID, func(p Progress, _ context.CancelCauseFunc) {
 		if p.Phase == PhasePrecopy && !killed {
 			killed = true
-			syscall.Kill(ct.pid, syscall.SIGKILL)
-			ct.cmd.Wait()
+			syscall.Kill(ct.PID, syscall.SIGKILL)
+			ct.Wait()
 			time.Sleep(10 * time.Millisecond)
 		}
 	})

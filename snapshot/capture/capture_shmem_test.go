@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/procsnap/procsnap/format"
+	"github.com/procsnap/procsnap/internal/proctest"
 )
 
 // TestCaptureSharedMemoryUntouched captures a target with 1 GiB of shared
@@ -19,10 +20,10 @@ import (
 // target's page tables), must record them as zero, and must store the
 // written pages exactly, read from the shared object's file.
 func TestCaptureSharedMemoryUntouched(t *testing.T) {
-	p := startProc(t, targetBin(t, "shmem"))
+	p := proctest.StartC(t, "capture/shmem.c")
 	objs := map[string][2]uint64{}
 	pages := map[string][]uint64{}
-	for _, line := range p.lines {
+	for _, line := range p.Lines {
 		f := strings.Fields(line)
 		switch {
 		case len(f) == 4 && f[0] == "obj":
@@ -36,16 +37,16 @@ func TestCaptureSharedMemoryUntouched(t *testing.T) {
 	}
 	before := map[string]footprint{}
 	for name, o := range objs {
-		before[name] = shmemFootprint(t, p.pid, o[0], o[0]+o[1])
+		before[name] = shmemFootprint(t, p.PID, o[0], o[0]+o[1])
 		t.Logf("%s before the capture: %+v", name, before[name])
 	}
-	r, _, _ := captureFile(t, p.pid, Options{})
+	r, _, _ := captureFile(t, p.PID, Options{})
 	for name, o := range objs {
-		if after := shmemFootprint(t, p.pid, o[0], o[0]+o[1]); after != before[name] {
+		if after := shmemFootprint(t, p.PID, o[0], o[0]+o[1]); after != before[name] {
 			t.Errorf("%s: %+v before the capture, %+v after: capture allocated shared memory", name, before[name], after)
 		}
 	}
-	checkNotStopped(t, p.pid)
+	proctest.CheckNotStopped(t, p.PID)
 	for _, name := range []string{"shm", "memfd"} {
 		o := objs[name]
 		g := r.Find(o[0])

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/procsnap/procsnap/format"
+	"github.com/procsnap/procsnap/internal/proctest"
 )
 
 // TestTogether captures two processes that share a page, one of them
@@ -18,10 +19,10 @@ import (
 // on. Captured one after the other, the page differs: the writer ran in
 // between.
 func TestTogether(t *testing.T) {
-	p := startProc(t, targetBin(t, "shared"))
+	p := proctest.StartC(t, "capture/shared.c")
 	var pids []int
 	var shared uint64
-	for _, line := range p.lines {
+	for _, line := range p.Lines {
 		f := strings.Fields(line)
 		switch {
 		case len(f) == 2 && f[0] == "pid":
@@ -32,7 +33,7 @@ func TestTogether(t *testing.T) {
 		}
 	}
 	if len(pids) != 2 || shared == 0 {
-		t.Fatalf("shared target said %q", p.lines)
+		t.Fatalf("shared target said %q", p.Lines)
 	}
 	dir := t.TempDir()
 	var targets []Target
@@ -63,6 +64,6 @@ func TestTogether(t *testing.T) {
 		t.Errorf("the shared counter is %x in one archive and %x in the other: not one instant", pages[0], pages[1])
 	}
 	for _, pid := range pids {
-		checkNotStopped(t, pid)
+		proctest.CheckNotStopped(t, pid)
 	}
 }

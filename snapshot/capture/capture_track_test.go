@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/procsnap/procsnap/internal/proctest"
 	"github.com/procsnap/procsnap/procfs"
 )
 
@@ -35,20 +36,20 @@ func needSoftDirty(t *testing.T) {
 // TestTrackWritesRefused: where the kernel cannot track writes, and with
 // --freeze=whole, --track-writes is refused before anything is written.
 func TestTrackWritesRefused(t *testing.T) {
-	tg := startThreads(t, 2, 0)
+	tg := proctest.StartThreads(t, 2, 0)
 	var out bytes.Buffer
-	_, err := Run(context.Background(), tg.pid, &out, Options{TrackWrites: true, Mode: ModeWhole})
+	_, err := Run(context.Background(), tg.PID, &out, Options{TrackWrites: true, Mode: ModeWhole})
 	if err == nil || !strings.Contains(err.Error(), "pre-copy") || out.Len() != 0 {
 		t.Errorf("--freeze=whole with write tracking: %v, %d bytes written", err, out.Len())
 	}
 	if procfs.Default().CheckSoftDirty() == nil {
 		t.Skip("this kernel has soft-dirty: the refusal on kernels without it is not testable here")
 	}
-	res, err := Run(context.Background(), tg.pid, &out, Options{TrackWrites: true})
+	res, err := Run(context.Background(), tg.PID, &out, Options{TrackWrites: true})
 	if res != nil || !errors.Is(err, procfs.ErrNoSoftDirty) || out.Len() != 0 {
 		t.Errorf("write tracking without soft-dirty: result %v, error %v, %d bytes written", res, err, out.Len())
 	}
-	checkNotStopped(t, tg.pid)
+	proctest.CheckNotStopped(t, tg.PID)
 }
 
 // TestTrackWritesExactUnderChurn is TestPrecopyExactUnderChurn with write
@@ -58,7 +59,7 @@ func TestTrackWritesExactUnderChurn(t *testing.T) {
 	// Two stamping threads, not four: under emulation four starve the capture.
 	ct := startChurn(t, 2, envInt(t, churnPagesEnv, 4096))
 	for round := range envInt(t, trackRoundsEnv, 20) {
-		r, _, _ := captureFile(t, ct.pid, Options{TrackWrites: true})
+		r, _, _ := captureFile(t, ct.PID, Options{TrackWrites: true})
 		if f := r.Freeze(); f == nil || f.Changes != "soft-dirty" {
 			t.Fatalf("round %d: freeze record %+v, want changes soft-dirty", round, f)
 		}
@@ -73,7 +74,7 @@ func TestTrackWritesExactUnderChurn(t *testing.T) {
 		}
 		// The churn target writes every page it owns: tracking saves nothing
 		// here; TestTrackWritesFreeze shows what it saves.
-		checkNotStopped(t, ct.pid)
+		proctest.CheckNotStopped(t, ct.PID)
 	}
 }
 
@@ -86,11 +87,11 @@ const trackRoundsEnv = "PROCSNAP_TRACK_ROUNDS"
 // reported (MEASURE lines, which make test-kernels prints), not asserted.
 func TestTrackWritesFreeze(t *testing.T) {
 	needSoftDirty(t)
-	tg := startThreads(t, 2, 256)
+	tg := proctest.StartThreads(t, 2, 256)
 	var with, without []time.Duration
 	for range envInt(t, trackFreezeRoundsEnv, 3) {
-		_, plain, _ := captureFile(t, tg.pid, Options{})
-		_, tracked, _ := captureFile(t, tg.pid, Options{TrackWrites: true})
+		_, plain, _ := captureFile(t, tg.PID, Options{})
+		_, tracked, _ := captureFile(t, tg.PID, Options{TrackWrites: true})
 		if tracked.RereadBytes > tracked.PrecopyBytes/10 {
 			t.Errorf("with tracking, re-read %d bytes of %d pre-copied: more than a tenth of a target that writes little", tracked.RereadBytes, tracked.PrecopyBytes)
 		}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/procsnap/procsnap/format"
+	"github.com/procsnap/procsnap/internal/proctest"
 )
 
 // xcr0Offset is where the kernel puts XCR0 in an NT_X86_XSTATE register set
@@ -21,8 +22,8 @@ func TestCaptureRecordsXSaveLayout(t *testing.T) {
 	if runtime.GOARCH != "amd64" {
 		t.Skipf("CPUID and NT_X86_XSTATE are x86 only; this is %s", runtime.GOARCH)
 	}
-	tg := startThreads(t, 2, 0)
-	r, _, _ := captureFile(t, tg.pid, Options{})
+	tg := proctest.StartThreads(t, 2, 0)
+	r, _, _ := captureFile(t, tg.PID, Options{})
 	layout := map[uint32]format.XSaveComponent{}
 	for _, c := range r.Meta().XSaveLayout {
 		layout[c.Feature] = c

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/procsnap/procsnap/internal/proctest"
 	"github.com/procsnap/procsnap/procfs"
 )
 
@@ -25,7 +26,7 @@ const scanEnv = "PROCSNAP_KERNEL_PAGEMAP_SCAN"
 func TestPlanSparseRegion(t *testing.T) {
 	ct := startContent(t)
 	pfs := procfs.Default()
-	_, maps, err := pfs.Maps(ct.pid)
+	_, maps, err := pfs.Maps(ct.PID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,9 +35,9 @@ func TestPlanSparseRegion(t *testing.T) {
 	if i < 0 {
 		t.Fatalf("no mapping starts at the sparse region %#x", o.addr)
 	}
-	checkScanAsConfigured(t, pfs, ct.pid, maps[i])
+	checkScanAsConfigured(t, pfs, ct.PID, maps[i])
 
-	plans := makePlan(pfs, ct.pid, maps[i:i+1], 4096, false)
+	plans := makePlan(pfs, ct.PID, maps[i:i+1], 4096, false)
 	defer closePlans(plans)
 	var want []run
 	at := o.addr
@@ -58,7 +59,7 @@ func TestPlanSparseRegion(t *testing.T) {
 	if got := plans[0].runs; !slices.Equal(got, want) {
 		t.Errorf("plan of the sparse region:\n got %v\nwant %v", got, want)
 	}
-	checkNotStopped(t, ct.pid)
+	proctest.CheckNotStopped(t, ct.PID)
 }
 
 // checkScanAsConfigured asks PAGEMAP_SCAN about mapping m of pid, as

@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/procsnap/procsnap/cmd/psbench/internal/benchtarget"
 	"github.com/procsnap/procsnap/format"
 	"github.com/procsnap/procsnap/snapshot/capture"
 	"golang.org/x/sys/unix"
@@ -53,18 +54,36 @@ func run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	defer t.stop()
-	if _, err := t.ask("churn on"); err != nil {
+	defer t.Stop()
+	if err := t.Churn(true); err != nil {
 		return err
 	}
 	for i := range *runs {
-		tl, err := profileRun(ctx, t.pid, *out, i, m)
+		tl, err := profileRun(ctx, t.PID, *out, i, m)
 		if err != nil {
 			return err
 		}
 		fmt.Print(tl)
 	}
 	return nil
+}
+
+// startTarget builds the bench target from src with cc into dir and starts
+// it with a region of size bytes, churning pages per millisecond. Its
+// monitor sleeps 50 µs, as make bench's. No Pdeathsig: it fires when the
+// forking OS thread exits, and capture.Run's ptrace goroutine ends its
+// locked thread at the thaw, which may be that one. The target exits when
+// its stdin closes.
+func startTarget(ctx context.Context, cc, src, dir string, size int64, churn int) (*benchtarget.Target, error) {
+	source, err := os.ReadFile(src)
+	if err != nil {
+		return nil, err
+	}
+	bin, err := benchtarget.Build(ctx, cc, dir, "target", source)
+	if err != nil {
+		return nil, err
+	}
+	return benchtarget.Start(ctx, bin, benchtarget.Options{Size: size, Sleep: 50 * time.Microsecond, Churn: churn, Stderr: os.Stderr})
 }
 
 // marks are the times (CLOCK_MONOTONIC ns) at which the capture's progress

@@ -15,17 +15,18 @@ import (
 	"testing"
 	"time"
 
+	"github.com/procsnap/procsnap/internal/proctest"
 	"golang.org/x/sys/unix"
 )
 
 func TestFreezeThaw64Threads(t *testing.T) {
 	tg := startTarget(t, 63, 4, time.Millisecond, "run") // 63 threads and the leader
 	checkRunning(t, tg)
-	f := freeze(t, tg.pid)
+	f := freeze(t, tg.PID)
 
 	tasks := f.Tasks()
-	if len(tasks) != 64 || tasks[0] != tg.pid {
-		t.Fatalf("Tasks() = %d tids starting with %v, want 64 starting with the leader %d", len(tasks), tasks[:1], tg.pid)
+	if len(tasks) != 64 || tasks[0] != tg.PID {
+		t.Fatalf("Tasks() = %d tids starting with %v, want 64 starting with the leader %d", len(tasks), tasks[:1], tg.PID)
 	}
 	checkStopped(t, tg, tasks)
 	if len(f.Exited()) != 0 {
@@ -39,15 +40,15 @@ func TestFreezeThaw64Threads(t *testing.T) {
 	if err := f.Thaw(); err != nil {
 		t.Errorf("second Thaw: %v", err)
 	}
-	if _, err := f.Registers(tg.pid); err == nil {
+	if _, err := f.Registers(tg.PID); err == nil {
 		t.Error("Registers after Thaw succeeded")
 	}
 }
 
 func TestRegisters(t *testing.T) {
 	tg := startTarget(t, 7, 2, time.Millisecond, "run")
-	f := freeze(t, tg.pid)
-	mapped := readMaps(t, tg.pid)
+	f := freeze(t, tg.PID)
+	mapped := readMaps(t, tg.PID)
 	for _, tid := range f.Tasks() {
 		sets, err := f.Registers(tid)
 		if err != nil {
@@ -118,7 +119,7 @@ func readMaps(t *testing.T, pid int) mappings {
 func TestFreezeWhileSpawning(t *testing.T) {
 	tg := startTarget(t, 4, 0, time.Millisecond, "spawn")
 	for i := range 20 {
-		f := freeze(t, tg.pid)
+		f := freeze(t, tg.PID)
 		checkStopped(t, tg, f.Tasks())
 		if err := f.Thaw(); err != nil {
 			t.Fatalf("round %d: Thaw: %v", i, err)
@@ -131,12 +132,12 @@ func TestFreezeWhileSpawning(t *testing.T) {
 // stopped after a freeze and thaw.
 func TestFreezeStoppedProcess(t *testing.T) {
 	tg := startTarget(t, 4, 1, time.Millisecond, "run")
-	if err := syscall.Kill(tg.pid, syscall.SIGSTOP); err != nil {
+	if err := syscall.Kill(tg.PID, syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
 	}
 	allIn := func(state byte) func() bool {
 		return func() bool {
-			for _, s := range threadStates(t, tg.pid) {
+			for _, s := range proctest.StatesOf(t, tg.PID) {
 				if s != state {
 					return false
 				}
@@ -144,17 +145,17 @@ func TestFreezeStoppedProcess(t *testing.T) {
 			return true
 		}
 	}
-	waitFor(t, "SIGSTOP stops every thread", allIn('T'))
-	f := freeze(t, tg.pid)
+	proctest.WaitFor(t, 5*time.Second, "SIGSTOP stops every thread", allIn('T'))
+	f := freeze(t, tg.PID)
 	checkStopped(t, tg, f.Tasks())
 	if err := f.Thaw(); err != nil {
 		t.Fatalf("Thaw: %v", err)
 	}
 	time.Sleep(50 * time.Millisecond)
 	if !allIn('T')() {
-		t.Errorf("after Thaw the states are %v, want all T", threadStates(t, tg.pid))
+		t.Errorf("after Thaw the states are %v, want all T", proctest.StatesOf(t, tg.PID))
 	}
-	if err := syscall.Kill(tg.pid, syscall.SIGCONT); err != nil {
+	if err := syscall.Kill(tg.PID, syscall.SIGCONT); err != nil {
 		t.Fatal(err)
 	}
 	checkRunning(t, tg)
@@ -164,12 +165,12 @@ func TestFreezeStoppedProcess(t *testing.T) {
 // helper with SIGKILL: the kernel detaches, and the target runs on.
 func TestTracerKilled(t *testing.T) {
 	tg := startTarget(t, 16, 2, time.Millisecond, "run")
-	helper, line := startHelper(t, "freeze "+strconv.Itoa(tg.pid))
+	helper, line := startHelper(t, "freeze "+strconv.Itoa(tg.PID))
 	if line != "frozen 17" {
 		t.Fatalf("helper said %q, want frozen 17", line)
 	}
 	checkStopped(t, tg, nil)
-	if err := helper.Process.Kill(); err != nil {
+	if err := helper.Cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
 	helper.Wait()
@@ -180,17 +181,14 @@ func TestTracerKilled(t *testing.T) {
 // EPERM naming it, and the threads frozen before it are thawed.
 func TestAlreadyTraced(t *testing.T) {
 	tg := startTarget(t, 8, 1, time.Millisecond, "run")
-	tids, err := readTasks(tg.pid)
+	tids, err := readTasks(tg.PID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	held := slices.Max(tids) // the last one Freeze reaches
-	holder, line := startHelper(t, "seize "+strconv.Itoa(held))
-	if line != "seized" {
-		t.Fatalf("helper said %q", line)
-	}
+	holder := proctest.StartTracer(t, held)
 
-	f, err := Freeze(context.Background(), tg.pid, nil)
+	f, err := Freeze(context.Background(), tg.PID, nil)
 	if err == nil {
 		f.Thaw()
 		t.Fatal("Freeze of a traced thread succeeded")
@@ -199,7 +197,7 @@ func TestAlreadyTraced(t *testing.T) {
 	if !errors.Is(err, unix.EPERM) || !errors.As(err, &te) || te.Tid != held {
 		t.Fatalf("Freeze: %v; want a *TaskError for tid %d wrapping EPERM", err, held)
 	}
-	want := fmt.Sprintf("seize %d: operation not permitted (already traced by pid %d)", held, holder.Process.Pid)
+	want := fmt.Sprintf("seize %d: operation not permitted (already traced by pid %d)", held, holder.PID)
 	if err.Error() != want {
 		t.Errorf("error text %q, want %q", err, want)
 	}
@@ -209,13 +207,13 @@ func TestAlreadyTraced(t *testing.T) {
 // TestZombieLeader freezes a process whose leader called pthread_exit.
 func TestZombieLeader(t *testing.T) {
 	tg := startTarget(t, 4, 1, time.Millisecond, "leader-exit")
-	waitFor(t, "the leader becomes a zombie", func() bool { return threadStates(t, tg.pid)[tg.pid] == 'Z' })
-	f := freeze(t, tg.pid)
-	if tasks := f.Tasks(); len(tasks) != 4 || slices.Contains(tasks, tg.pid) {
-		t.Errorf("Tasks() = %v, want the 4 threads without the leader %d", tasks, tg.pid)
+	proctest.WaitFor(t, 5*time.Second, "the leader becomes a zombie", func() bool { return proctest.StatesOf(t, tg.PID)[tg.PID] == 'Z' })
+	f := freeze(t, tg.PID)
+	if tasks := f.Tasks(); len(tasks) != 4 || slices.Contains(tasks, tg.PID) {
+		t.Errorf("Tasks() = %v, want the 4 threads without the leader %d", tasks, tg.PID)
 	}
-	if !slices.Contains(f.Exited(), tg.pid) {
-		t.Errorf("Exited() = %v, want the leader %d", f.Exited(), tg.pid)
+	if !slices.Contains(f.Exited(), tg.PID) {
+		t.Errorf("Exited() = %v, want the leader %d", f.Exited(), tg.PID)
 	}
 	checkStopped(t, tg, f.Tasks())
 	if err := f.Thaw(); err != nil {
@@ -230,13 +228,13 @@ func TestKilledWhileFrozen(t *testing.T) {
 	for _, settle := range []bool{false, true} {
 		t.Run(fmt.Sprintf("settled=%v", settle), func(t *testing.T) {
 			tg := startTarget(t, 8, 2, time.Millisecond, "run")
-			f := freeze(t, tg.pid)
-			if err := tg.cmd.Process.Kill(); err != nil {
+			f := freeze(t, tg.PID)
+			if err := tg.Cmd.Process.Kill(); err != nil {
 				t.Fatal(err)
 			}
 			if settle {
-				waitFor(t, "every thread dies", func() bool {
-					for _, s := range threadStates(t, tg.pid) {
+				proctest.WaitFor(t, 5*time.Second, "every thread dies", func() bool {
+					for _, s := range proctest.StatesOf(t, tg.PID) {
 						if s != 'Z' && s != 'X' {
 							return false
 						}
@@ -253,7 +251,7 @@ func TestKilledWhileFrozen(t *testing.T) {
 				t.Errorf("Exited() = %v, want all of %v", f.Exited(), f.Tasks())
 			}
 			within(t, "reaping the target", func() {
-				if err := tg.cmd.Wait(); err == nil || !strings.Contains(err.Error(), "killed") {
+				if err := tg.Wait(); err == nil || !strings.Contains(err.Error(), "killed") {
 					t.Errorf("Wait: %v, want signal: killed", err)
 				}
 			})
@@ -279,13 +277,13 @@ func within(t *testing.T, what string, fn func()) {
 // garbage collector finds it (the tracer thread ends and the kernel detaches).
 func TestDroppedFrozenThaws(t *testing.T) {
 	tg := startTarget(t, 4, 1, time.Millisecond, "run")
-	if _, err := Freeze(context.Background(), tg.pid, nil); err != nil {
+	if _, err := Freeze(context.Background(), tg.PID, nil); err != nil {
 		t.Fatal(err)
 	}
 	checkStopped(t, tg, nil)
-	waitFor(t, "the dropped Frozen is collected", func() bool {
+	proctest.WaitFor(t, 5*time.Second, "the dropped Frozen is collected", func() bool {
 		runtime.GC()
-		return !slices.Contains(slices.Collect(maps.Values(threadStates(t, tg.pid))), 't')
+		return !slices.Contains(slices.Collect(maps.Values(proctest.StatesOf(t, tg.PID))), 't')
 	})
 	checkRunning(t, tg)
 }
@@ -300,9 +298,9 @@ func TestFreezeCancelled(t *testing.T) {
 		if scans++; scans == 2 {
 			cancel() // everything is frozen by now
 		}
-		return readTasks(tg.pid)
+		return readTasks(tg.PID)
 	}
-	f, err := Freeze(ctx, tg.pid, list)
+	f, err := Freeze(ctx, tg.PID, list)
 	if !errors.Is(err, context.Canceled) || f != nil {
 		t.Fatalf("Freeze = %v, %v; want context.Canceled", f, err)
 	}
@@ -317,7 +315,7 @@ func BenchmarkFreezeThaw200(b *testing.B) {
 	threads := 0
 	for b.Loop() {
 		t0 := time.Now()
-		f, err := Freeze(context.Background(), tg.pid, nil)
+		f, err := Freeze(context.Background(), tg.PID, nil)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -336,7 +334,7 @@ func BenchmarkFreezeThaw200(b *testing.B) {
 
 func TestFreezeRejects(t *testing.T) {
 	tg := startTarget(t, 2, 0, time.Millisecond, "run")
-	tids, _ := readTasks(tg.pid)
+	tids, _ := readTasks(tg.PID)
 	tests := []struct {
 		name string
 		pid  int
@@ -344,7 +342,7 @@ func TestFreezeRejects(t *testing.T) {
 	}{
 		{"zero", 0, "not a process id"},
 		{"this process", os.Getpid(), "cannot freeze this process"},
-		{"a thread", slices.Max(tids), fmt.Sprintf("is a thread of process %d", tg.pid)},
+		{"a thread", slices.Max(tids), fmt.Sprintf("is a thread of process %d", tg.PID)},
 		{"no such process", 1<<22 + 1, "no such file"},
 	}
 	for _, tt := range tests {

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/procsnap/procsnap/internal/proctest"
 	"golang.org/x/sys/unix"
 )
 
@@ -17,11 +18,11 @@ import (
 // there, and detach delivers the signal.
 func TestSignalKeptAtDetach(t *testing.T) {
 	tg := startTarget(t, 2, 0, time.Millisecond, "run")
-	tids, _ := readTasks(tg.pid)
+	tids, _ := readTasks(tg.PID)
 	tid := slices.Max(tids)
 	tr := newTracer()
 	defer tr.stop()
-	s := newSession(tg.pid)
+	s := newSession(tg.PID)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	var err error
@@ -32,7 +33,7 @@ func TestSignalKeptAtDetach(t *testing.T) {
 			return
 		}
 		s.tasks[tid] = &task{tid: tid}
-		if err = unix.Tgkill(tg.pid, tid, unix.SIGUSR1); err != nil {
+		if err = unix.Tgkill(tg.PID, tid, unix.SIGUSR1); err != nil {
 			return
 		}
 		if err = s.waitStops(ctx); err != nil {
@@ -54,7 +55,7 @@ func TestSignalKeptAtDetach(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the handler runs once", func() bool { return tg.counters(t)[0] == 1 })
+	proctest.WaitFor(t, 5*time.Second, "the handler runs once", func() bool { return tg.counters(t)[0] == 1 })
 	checkRunning(t, tg)
 }
 
@@ -62,16 +63,16 @@ func TestSignalKeptAtDetach(t *testing.T) {
 // clone event, and the new thread, seized by the kernel, is frozen too.
 func TestCloneEventFollowed(t *testing.T) {
 	tg := startTarget(t, 0, 0, time.Millisecond, "spawn") // the leader and two spawners
-	before, _ := readTasks(tg.pid)
+	before, _ := readTasks(tg.PID)
 	tr := newTracer()
 	defer tr.stop()
-	s := newSession(tg.pid)
+	s := newSession(tg.PID)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	var err error
 	tr.do(func() {
 		for _, tid := range before {
-			if tid == tg.pid {
+			if tid == tg.PID {
 				continue // sleeps in pause(): it would never stop
 			}
 			if ptrace(unix.PTRACE_SEIZE, tid, 0, unix.PTRACE_O_TRACECLONE) == nil {
@@ -97,7 +98,7 @@ func TestCloneEventFollowed(t *testing.T) {
 		t.Fatalf("no cloned thread was followed; tasks %v", s.frozen())
 	}
 	for _, tid := range cloned {
-		if st := threadStates(t, tg.pid)[tid]; st != 't' {
+		if st := proctest.StatesOf(t, tg.PID)[tid]; st != 't' {
 			t.Errorf("cloned thread %d is in state %c, want t", tid, st)
 		}
 	}
