@@ -129,8 +129,9 @@ type Footer struct {
 	Message    string // why the region is partial, if it is
 }
 
-// RegSet is one register set of a thread, tagged with its ELF note type
-// (NT_PRSTATUS = 1, NT_PRFPREG = 2, NT_X86_XSTATE = 0x202, ...).
+// RegSet is one register set of a thread as PTRACE_GETREGSET returned it,
+// tagged with its ELF note type (NTPrstatus, NTPrfpreg, NTX86Xstate, ...;
+// regs.go has their layouts).
 type RegSet struct {
 	Type uint32
 	Data []byte

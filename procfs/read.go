@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 )
 
 // Read limits. A /proc file reports size 0 (or 4096) to stat, so every read is bounded by what
@@ -93,4 +94,16 @@ func readLine(path string) (string, error) {
 		return "", perr
 	}
 	return text[:len(text)-1], nil
+}
+
+// findLine finds the first line of text that starts with prefix and returns what follows the
+// prefix, the whole line and its 1-based number; ok is false when no line does.
+func findLine(text, prefix string) (val, line string, n int, ok bool) {
+	for line := range strings.SplitSeq(text, "\n") {
+		n++
+		if val, ok := strings.CutPrefix(line, prefix); ok {
+			return val, line, n, true
+		}
+	}
+	return "", "", 0, false
 }
