@@ -151,11 +151,7 @@ func (o *output) accountFill(f *fill) {
 		h = ZeroPageHash(o.pageSize)
 	case PageUnreadable:
 		a.unread += size
-		if n := len(a.unreadable); n > 0 && a.unreadable[n-1].End == f.Start && a.unreadable[n-1].Errno == f.Errno {
-			a.unreadable[n-1].End = f.End
-		} else {
-			a.unreadable = append(a.unreadable, Range{Start: f.Start, End: f.End, Errno: f.Errno})
-		}
+		a.unreadable = AppendRange(a.unreadable, Range{Start: f.Start, End: f.End, Errno: f.Errno})
 	case PageNotCaptured:
 		a.notCapt += size
 	}

@@ -94,6 +94,18 @@ type Range struct {
 	Errno      uint32
 }
 
+// AppendRange appends r to rs in address order, extending the last range
+// instead when r starts where it ends and has the same errno: the one rule
+// that keeps a list of unreadable ranges (a footer's, a piece's failed
+// pages, list's count of a cut-off region) merged.
+func AppendRange(rs []Range, r Range) []Range {
+	if n := len(rs); n > 0 && rs[n-1].End == r.Start && rs[n-1].Errno == r.Errno {
+		rs[n-1].End = r.End
+		return rs
+	}
+	return append(rs, r)
+}
+
 // RegionDesc describes one mapping as /proc/PID/maps showed it. It is
 // written before the region's data, so a truncated archive still lists it.
 type RegionDesc struct {

@@ -67,7 +67,7 @@ func runYara(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	o.regionGiven = fs.Changed("region")
 	if err := o.keys.load(); err != nil {
-		return &codeError{code: exitUsage, err: err}
+		return &codeError{code: exitTrouble, err: err}
 	}
 	rules, err := yarascan.Load(ctx, fs.Arg(0))
 	if err != nil {
@@ -80,7 +80,7 @@ func runYara(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	set, err := openYaraSet(fs.Args()[1:], o, stderr)
 	defer set.close()
 	if err != nil {
-		return &codeError{code: 2, err: err}
+		return &codeError{code: exitTrouble, err: err}
 	}
 	out := newYaraOutput(stdout, o.json, set)
 	res, err := rules.Scan(ctx, set.sources(), yarascan.Options{}, out.hit)
@@ -90,15 +90,14 @@ func runYara(ctx context.Context, args []string, stdout, stderr io.Writer) error
 // yaraLoadError gives the exit for rules that cannot be loaded: yarac's
 // own message for rules that do not compile.
 func yaraLoadError(ctx context.Context, err error) error {
-	var se *signalError
-	var ce *yarascan.CompileError
-	switch {
-	case errors.As(context.Cause(ctx), &se):
-		return &codeError{code: 128 + int(se.sig), err: se}
-	case errors.As(err, &ce):
-		return &codeError{code: 2, err: fmt.Errorf("the rules do not compile; yarac says:\n%s", ce.Message)}
+	if ce := interruptedWith(ctx, nil); ce != nil {
+		return ce
 	}
-	return &codeError{code: 2, err: err}
+	var ce *yarascan.CompileError
+	if errors.As(err, &ce) {
+		return &codeError{code: exitTrouble, err: fmt.Errorf("the rules do not compile; yarac says:\n%s", ce.Message)}
+	}
+	return &codeError{code: exitTrouble, err: err}
 }
 
 // yaraArchive is one ARCHIVE argument: its reader and the regions chosen,
@@ -205,19 +204,19 @@ func (s *yaraSet) close() {
 }
 
 // yaraExit finishes the output and gives search's exit codes: 0 a rule
-// matched, 1 none did, 2 trouble; 128+signal when interrupted.
+// matched, 1 none did, 2 trouble; signalExit when interrupted.
 func yaraExit(ctx context.Context, stderr io.Writer, out *yaraOutput, set *yaraSet, res yarascan.Result, err error) error {
 	ferr := out.finish(res)
-	var se *signalError
+	if ce := interruptedWith(ctx, nil); ce != nil {
+		return ce
+	}
 	switch {
-	case errors.As(context.Cause(ctx), &se):
-		return &codeError{code: 128 + int(se.sig), err: se}
 	case errors.Is(err, syscall.EPIPE) || errors.Is(ferr, syscall.EPIPE):
-		return &codeError{code: 0} // the reader went away (e.g. | head): stop quietly
+		return &codeError{code: exitOK} // the reader went away (e.g. | head): stop quietly
 	case err != nil:
-		return &codeError{code: 2, err: err}
+		return &codeError{code: exitTrouble, err: err}
 	case ferr != nil:
-		return &codeError{code: 2, err: fmt.Errorf("write output: %w", ferr)}
+		return &codeError{code: exitTrouble, err: fmt.Errorf("write output: %w", ferr)}
 	}
 	for _, p := range res.Problems {
 		fmt.Fprintf(stderr, "procsnap yara: %s: %v\n", set.archives[p.Source].name, p)
@@ -225,9 +224,9 @@ func yaraExit(ctx context.Context, stderr io.Writer, out *yaraOutput, set *yaraS
 	fmt.Fprintf(stderr, "procsnap yara: %s\n", summary(set, res))
 	switch trouble := len(res.Problems) + len(set.failed); {
 	case trouble > 0:
-		return &codeError{code: 2, err: fmt.Errorf("%d archive(s) could not be opened, %d part(s) could not be scanned", len(set.failed), len(res.Problems))}
+		return &codeError{code: exitTrouble, err: fmt.Errorf("%d archive(s) could not be opened, %d part(s) could not be scanned", len(set.failed), len(res.Problems))}
 	case res.Hits == 0:
-		return &codeError{code: 1}
+		return &codeError{code: exitNotFound}
 	}
 	return nil
 }

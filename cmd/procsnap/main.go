@@ -22,13 +22,25 @@ var (
 	version = buildVersion(stamped)
 )
 
-// Exit codes shared by every verb; see docs/CLI.md.
+// Exit codes, the only place they are written; see docs/CLI.md. Every
+// verb exits 0 on success, 1 on failure and 2 on a usage mistake; capture
+// adds 3. search and yara follow grep (0 found, 1 not found, 2 trouble),
+// diff follows diff(1) (0 same, 1 different, 2 trouble). After SIGINT or
+// SIGTERM a verb exits signalExit of the signal.
 const (
 	exitOK         = 0
 	exitFailure    = 1
 	exitUsage      = 2
-	exitIncomplete = 3
+	exitIncomplete = 3 // capture: written, but not whole
+
+	exitNotFound  = 1 // search: no match; yara: no rule matched
+	exitDifferent = 1 // diff: the snapshots differ
+	exitTrouble   = 2 // search, yara and diff: the question could not be answered
 )
+
+// signalExit is the exit code after signal sig: 128+sig (130 for SIGINT,
+// 143 for SIGTERM), as a shell reports a command a signal killed.
+func signalExit(sig syscall.Signal) int { return 128 + int(sig) }
 
 // verb is one subcommand: its one-line summary, its exit codes (for
 // procsnap --help), its entry point and its flags (a fresh set, for main to
@@ -85,7 +97,7 @@ func main() {
 		s := <-sigs
 		cancel(&signalError{sig: s.(syscall.Signal)})
 		s = <-sigs // a second signal: give up at once (the kernel detaches the target)
-		os.Exit(128 + int(s.(syscall.Signal)))
+		os.Exit(signalExit(s.(syscall.Signal)))
 	}()
 	os.Exit(run(ctx, os.Args[1:], os.Stdout, os.Stderr))
 }
@@ -166,13 +178,30 @@ func exitCode(stdout *jsonStdout, stderr io.Writer, name string, err error) int 
 }
 
 // interrupted returns the exit for a verb that stops between steps after
-// SIGINT or SIGTERM (128+signal), or nil when it may go on.
+// SIGINT or SIGTERM (signalExit), or nil when it may go on.
 func interrupted(ctx context.Context) error {
-	var se *signalError
-	if errors.As(context.Cause(ctx), &se) {
-		return &codeError{code: 128 + int(se.sig), err: se}
+	if ce := interruptedWith(ctx, nil); ce != nil {
+		return ce
 	}
 	return nil
+}
+
+// interruptedWith is interrupted with the message shown (nil: the
+// signal's), for a verb that says what it leaves behind.
+func interruptedWith(ctx context.Context, shown error) *codeError {
+	var se *signalError
+	if !errors.As(context.Cause(ctx), &se) {
+		return nil
+	}
+	return se.exit(shown)
+}
+
+// exit is the exit after the signal, showing shown (nil: the signal).
+func (e *signalError) exit(shown error) *codeError {
+	if shown == nil {
+		shown = e
+	}
+	return &codeError{code: signalExit(e.sig), err: shown}
 }
 
 // errHelp is returned by a verb that printed its help on request.
@@ -186,8 +215,9 @@ func (e *usageError) Unwrap() error { return e.err }
 
 func usagef(format string, a ...any) error { return &usageError{fmt.Errorf(format, a...)} }
 
-// codeError carries an explicit exit code (e.g. verify's 1, capture's 3,
-// 130 after SIGINT). A nil err exits silently with code.
+// codeError carries an explicit exit code, one of those above (e.g.
+// verify's 1, capture's 3, signalExit after SIGINT). A nil err exits
+// silently with code.
 type codeError struct {
 	code int
 	err  error

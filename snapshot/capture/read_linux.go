@@ -121,12 +121,7 @@ func (c *copier) readFilePiece(ctx context.Context, p *piece) {
 // before it when that ended here with the same errno.
 func (c *copier) addFail(p *piece, err error) {
 	addr := p.start + uint64(p.done)
-	errno := errnoOf(err)
-	if k := len(p.fails); k > 0 && p.fails[k-1].End == addr && p.fails[k-1].Errno == errno {
-		p.fails[k-1].End += uint64(c.ps)
-	} else {
-		p.fails = append(p.fails, format.Range{Start: addr, End: addr + uint64(c.ps), Errno: errno})
-	}
+	p.fails = format.AppendRange(p.fails, format.Range{Start: addr, End: addr + uint64(c.ps), Errno: errnoOf(err)})
 	p.done += c.ps
 }
 
