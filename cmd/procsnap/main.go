@@ -42,49 +42,66 @@ const (
 // 143 for SIGTERM), as a shell reports a command a signal killed.
 func signalExit(sig syscall.Signal) int { return 128 + int(sig) }
 
-// verb is one subcommand: its one-line summary, its exit codes (for
-// procsnap --help), its entry point and its flags (a fresh set, for main to
-// tell whether --json was asked for).
+// verb is one subcommand: its name, its one-line summary, its exit codes
+// (for procsnap --help), its entry point and its flags (a fresh set, for
+// main to tell whether --json was asked for).
 type verb struct {
-	summary, exits string
-	run            func(ctx context.Context, args []string, stdout, stderr io.Writer) error
-	flags          func(stdout io.Writer) *pflag.FlagSet
+	name, summary, exits string
+	run                  func(ctx context.Context, args []string, stdout, stderr io.Writer) error
+	flags                func(stdout io.Writer) *pflag.FlagSet
 }
 
-func verbs() map[string]verb {
-	return map[string]verb{
-		"capture": {"freeze a live process and write its memory to an archive",
+// verbTable is the one list of verbs, in the order the help lists them.
+func verbTable() []verb {
+	return []verb{
+		{"capture", "freeze a live process and write its memory to an archive",
 			"0 complete, 1 failure, 2 usage, 3 written but incomplete (the target exited)", runCapture,
 			func(w io.Writer) *pflag.FlagSet { return captureFlags(new(captureOpts), w) }},
-		"info": {"show an archive's metadata, threads and totals",
+		{"info", "show an archive's metadata, threads and totals",
 			"0 shown, 1 the archive cannot be read, 2 usage", runInfo,
 			func(w io.Writer) *pflag.FlagSet { return infoFlags(new(infoOpts), w) }},
-		"list": {"list an archive's regions",
+		{"list", "list an archive's regions",
 			"0 listed, 1 the archive cannot be read, 2 usage", runList,
 			func(w io.Writer) *pflag.FlagSet { return listFlags(new(listOpts), w) }},
-		"verify": {"recompute every hash in an archive",
+		{"verify", "recompute every hash in an archive",
 			"0 intact and complete, 1 damaged or incomplete, 2 usage or unreadable", runVerify,
 			func(w io.Writer) *pflag.FlagSet { return verifyFlags(new(verifyOpts), w) }},
-		"extract": {"write the bytes of one region (or a range of it)",
+		{"extract", "write the bytes of one region (or a range of it)",
 			"0 written, 1 failure or damaged pages, 2 usage", runExtract,
 			func(w io.Writer) *pflag.FlagSet { return extractFlags(new(extractOpts), w) }},
-		"diff": {"compare two snapshots of a process page by page",
+		{"diff", "compare two snapshots of a process page by page",
 			"0 no differences, 1 differences, 2 trouble", runDiff,
 			func(w io.Writer) *pflag.FlagSet { return diffFlags(new(diffOpts), w) }},
-		"search": {"find bytes, strings or patterns by virtual address",
+		{"search", "find bytes, strings or patterns by virtual address",
 			"0 found, 1 not found, 2 trouble", runSearch,
 			func(w io.Writer) *pflag.FlagSet { return searchFlags(new(searchOpts), w) }},
-		"yara": {"run YARA rules over snapshots (Debian's yara)",
+		{"yara", "run YARA rules over snapshots (Debian's yara)",
 			"0 a rule matched, 1 none did, 2 trouble", runYara,
 			func(w io.Writer) *pflag.FlagSet { return yaraFlags(new(yaraOpts), w) }},
-		"export-core": {"write an ELF core file that gdb opens",
+		{"export-core", "write an ELF core file that gdb opens",
 			"0 written, 1 failure, 2 usage", runExportCore,
 			func(w io.Writer) *pflag.FlagSet { return exportCoreFlags(new(exportCoreOpts), w) }},
 	}
 }
 
-// verbOrder is the order verbs are listed in the help text.
-var verbOrder = []string{"capture", "info", "list", "verify", "extract", "diff", "search", "yara", "export-core"}
+// lookupVerb finds the verb called name.
+func lookupVerb(name string) (verb, bool) {
+	for _, v := range verbTable() {
+		if v.name == name {
+			return v, true
+		}
+	}
+	return verb{}, false
+}
+
+// verbNames are the verbs' names, in the table's order.
+func verbNames() []string {
+	var names []string
+	for _, v := range verbTable() {
+		names = append(names, v.name)
+	}
+	return names
+}
 
 func main() {
 	// A write to a closed pipe must be an EPIPE error that procsnap handles
@@ -133,7 +150,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "procsnap %s\n", version)
 		return exitOK
 	}
-	v, ok := verbs()[args[0]]
+	v, ok := lookupVerb(args[0])
 	if !ok {
 		err := usagef("unknown verb %q (run 'procsnap --help' for the list)", args[0])
 		return exitCode(&jsonStdout{w: stdout, on: jsonFlagGiven(args)}, stderr, "", err)
