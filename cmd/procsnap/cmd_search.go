@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"syscall"
 
 	"github.com/procsnap/procsnap/format"
@@ -160,6 +159,9 @@ func (o *searchOpts) query(fs *pflag.FlagSet) (*search.Query, error) {
 	if o.regionGiven && fs.Changed("path") {
 		return nil, usagef("give --region or --path, not both")
 	}
+	if err := checkPath(o.path, fs.Changed("path")); err != nil {
+		return nil, err
+	}
 	switch {
 	case o.max < 0:
 		return nil, usagef("--max %d: want 0 (no limit) or more", o.max)
@@ -213,12 +215,7 @@ func (o *searchOpts) regions(r *format.Reader) ([]*format.Region, error) {
 		}
 		return []*format.Region{g}, nil
 	case o.path != "":
-		var out []*format.Region
-		for _, g := range r.Regions() {
-			if strings.Contains(g.Desc.Path, o.path) {
-				out = append(out, g)
-			}
-		}
+		out := regionsByPath(r, o.path)
 		if len(out) == 0 {
 			return nil, &kindError{kindNotFound, fmt.Errorf("no region's path contains %q (run 'procsnap list' for the regions)", o.path)}
 		}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"syscall"
 
 	"github.com/procsnap/procsnap/format"
@@ -64,6 +63,9 @@ func runYara(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return usagef("give --region or --path, not both")
 	case fs.Changed("region") && fs.NArg() > 2:
 		return usagef("--region takes one ARCHIVE (region numbers differ between archives; use --path)")
+	}
+	if err := checkPath(o.path, fs.Changed("path")); err != nil {
+		return err
 	}
 	o.regionGiven = fs.Changed("region")
 	if err := o.keys.load(); err != nil {
@@ -175,13 +177,7 @@ func selectYaraRegions(r *format.Reader, o yaraOpts) []*format.Region {
 		}
 		return []*format.Region{}
 	case o.path != "":
-		out := []*format.Region{}
-		for _, g := range r.Regions() {
-			if strings.Contains(g.Desc.Path, o.path) {
-				out = append(out, g)
-			}
-		}
-		return out
+		return append([]*format.Region{}, regionsByPath(r, o.path)...) // none: not nil, which means all
 	}
 	return nil
 }
