@@ -66,17 +66,3 @@ func parseMeminfo(text string) (Meminfo, error) {
 	}
 	return mi, nil
 }
-
-// maxKB bounds a size printed in kB: 2^50 kB is a zettabyte.
-const maxKB = 1 << 50
-
-// parseKB parses the value of a "Key:   N kB" line of meminfo or status, after the colon (the
-// kernel pads it with spaces or a tab and spaces), and returns it in bytes.
-func parseKB(val string) (int64, bool) {
-	num, ok := strings.CutSuffix(strings.TrimLeft(val, "\t "), " kB")
-	kb, okNum := parseDecField(num)
-	if !ok || !okNum || kb >= maxKB {
-		return 0, false
-	}
-	return int64(kb) << 10, true
-}

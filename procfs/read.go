@@ -99,11 +99,25 @@ func readLine(path string) (string, error) {
 // findLine finds the first line of text that starts with prefix and returns what follows the
 // prefix, the whole line and its 1-based number; ok is false when no line does.
 func findLine(text, prefix string) (val, line string, n int, ok bool) {
-	for line := range strings.SplitSeq(text, "\n") {
+	for l := range strings.SplitSeq(text, "\n") {
 		n++
-		if val, ok := strings.CutPrefix(line, prefix); ok {
-			return val, line, n, true
+		if v, found := strings.CutPrefix(l, prefix); found {
+			return v, l, n, true
 		}
 	}
 	return "", "", 0, false
+}
+
+// maxKB bounds a size printed in kB: 2^50 kB is an exbibyte, and its bytes fit an int64.
+const maxKB = 1 << 50
+
+// parseKB parses the value of a "Key:   N kB" line of meminfo or status, after the colon (the
+// kernel pads it with spaces or a tab and spaces), and returns it in bytes.
+func parseKB(val string) (int64, bool) {
+	num, ok := strings.CutSuffix(strings.TrimLeft(val, "\t "), " kB")
+	kb, okNum := parseDecField(num)
+	if !ok || !okNum || kb >= maxKB {
+		return 0, false
+	}
+	return int64(kb) << 10, true
 }
