@@ -29,13 +29,13 @@ func TestParseVmHWM(t *testing.T) {
 
 func TestPeakRSSLive(t *testing.T) {
 	fs, self := Default(), os.Getpid()
-	big := make([]byte, 64<<20)
+	big := make([]byte, 16<<20)
 	for i := range big {
 		big[i] = 1
 	}
 	peak, err := fs.PeakRSS(self)
 	if err != nil || peak < int64(len(big)) {
-		t.Fatalf("PeakRSS after touching 64 MiB = %d, %v", peak, err)
+		t.Fatalf("PeakRSS after touching 16 MiB = %d, %v", peak, err)
 	}
 	if err := fs.ResetPeakRSS(self); err != nil {
 		t.Fatal(err)
