@@ -2,7 +2,6 @@ package procfs
 
 import (
 	"fmt"
-	"strings"
 )
 
 // Meminfo holds the fields of /proc/meminfo that procsnap uses, in bytes.
@@ -34,32 +33,24 @@ func (fs FS) MemAvailable() int64 {
 // parseMeminfo parses the text of meminfo. Its lines are "Key:   N kB" (or "Key:   N" for
 // counts); only the fields Meminfo holds are parsed, and MemTotal must be there.
 func parseMeminfo(text string) (Meminfo, error) {
-	if text == "" {
-		return Meminfo{}, &ParseError{Reason: "empty file"}
-	}
-	if perr := unterminated(text); perr != nil {
-		return Meminfo{}, perr
-	}
 	var mi Meminfo
 	fields := map[string]*int64{"MemTotal": &mi.MemTotal, "MemAvailable": &mi.MemAvailable}
 	seen := map[string]bool{}
-	n := 0
-	for line := range strings.SplitSeq(text[:len(text)-1], "\n") {
-		n++
-		key, val, ok := strings.Cut(line, ":")
-		if !ok {
-			return Meminfo{}, &ParseError{Line: n, Text: line, Reason: "no colon after the key"}
-		}
+	err := eachKeyLine(text, func(key, val string) string {
 		dst := fields[key]
 		if dst == nil {
-			continue
+			return ""
 		}
 		bytes, ok := parseKB(val)
 		if !ok || seen[key] {
-			return Meminfo{}, &ParseError{Line: n, Text: line, Reason: fmt.Sprintf("bad or repeated %s line (want a number of kB)", key)}
+			return fmt.Sprintf("bad or repeated %s line (want a number of kB)", key)
 		}
 		*dst = bytes
 		seen[key] = true
+		return ""
+	})
+	if err != nil {
+		return Meminfo{}, err
 	}
 	if !seen["MemTotal"] {
 		return Meminfo{}, &ParseError{Reason: "no MemTotal line"}

@@ -96,6 +96,31 @@ func readLine(path string) (string, error) {
 	return text[:len(text)-1], nil
 }
 
+// eachKeyLine calls fn with the key and the value of each "Key:value" line of text (status,
+// meminfo), the value as printed after the colon. text must be whole (end in a newline) and
+// every line have a colon; fn returns why its line is wrong, or "". The first wrong line is a
+// *ParseError.
+func eachKeyLine(text string, fn func(key, val string) string) error {
+	if text == "" {
+		return &ParseError{Reason: "empty file"}
+	}
+	if perr := unterminated(text); perr != nil {
+		return perr
+	}
+	n := 0
+	for line := range strings.SplitSeq(text[:len(text)-1], "\n") {
+		n++
+		key, val, ok := strings.Cut(line, ":")
+		if !ok {
+			return &ParseError{Line: n, Text: line, Reason: "no colon after the key"}
+		}
+		if why := fn(key, val); why != "" {
+			return &ParseError{Line: n, Text: line, Reason: why}
+		}
+	}
+	return nil
+}
+
 // findLine finds the first line of text that starts with prefix and returns what follows the
 // prefix, the whole line and its 1-based number; ok is false when no line does.
 func findLine(text, prefix string) (val, line string, n int, ok bool) {

@@ -133,30 +133,21 @@ func readStatus(path string) (Status, error) {
 // parseStatus parses the text of a status file. Lines it does not hold are skipped, but each
 // must be "Key:value"; a field Status holds must parse, appear once, and if required, appear.
 func parseStatus(text string) (Status, error) {
-	if text == "" {
-		return Status{}, &ParseError{Reason: "empty file"}
-	}
-	if perr := unterminated(text); perr != nil {
-		return Status{}, perr
-	}
 	var st Status
 	seen := make([]bool, len(statusFields))
-	n := 0
-	for line := range strings.SplitSeq(text[:len(text)-1], "\n") {
-		n++
-		key, val, ok := strings.Cut(line, ":")
-		if !ok {
-			return Status{}, &ParseError{Line: n, Text: line, Reason: "no colon after the key"}
-		}
+	err := eachKeyLine(text, func(key, val string) string {
 		i := statusFieldIndex(key)
 		if i < 0 {
-			continue
+			return ""
 		}
-		val = strings.TrimPrefix(val, "\t")
-		if seen[i] || !statusFields[i].parse(&st, val) {
-			return Status{}, &ParseError{Line: n, Text: line, Reason: "bad or repeated " + key + " line"}
+		if seen[i] || !statusFields[i].parse(&st, strings.TrimPrefix(val, "\t")) {
+			return "bad or repeated " + key + " line"
 		}
 		seen[i] = true
+		return ""
+	})
+	if err != nil {
+		return Status{}, err
 	}
 	for i, f := range statusFields {
 		if f.required && !seen[i] {
