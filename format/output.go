@@ -50,22 +50,21 @@ func (o *output) init(w io.Writer, pageSize int, owner *Writer) {
 func (o *output) run(queue <-chan *job, wg *sync.WaitGroup) {
 	defer wg.Done()
 	for j := range queue {
-		if j.done != nil {
-			<-j.done
-		}
-		if j.barrier != nil {
+		switch j.kind {
+		case jobFlush:
 			if err := o.flush(); err != nil {
 				o.owner.setErr(err)
 			}
-			close(j.barrier)
+			close(j.flushed)
 			continue
-		}
-		if j.build != nil {
+		case jobChunk:
+			<-j.chunk.done
+		case jobBuilt:
 			j.rec = appendRecord(nil, j.typ, j.build())
 		}
 		o.account(j)
 		o.emit(j)
-		if j.pooled {
+		if j.kind == jobChunk {
 			o.owner.pool.Put(j.rec[:0]) //nolint:staticcheck // slices are fine here
 		}
 	}
@@ -83,7 +82,7 @@ func (o *output) emit(j *job) {
 		return
 	}
 	off := o.n.Load()
-	if j.typ != 0 && j.typ != recHeader && j.typ != recIndex && j.typ != recTrailer {
+	if j.kind != jobSignature && j.typ != recHeader && j.typ != recIndex && j.typ != recTrailer {
 		o.index = append(o.index, indexEntry{Offset: off, Length: int64(len(j.rec)), Type: j.typ,
 			Region: j.region, Start: j.start, End: j.end})
 	}
@@ -109,8 +108,8 @@ func (o *output) account(j *job) {
 	case recThread:
 		o.tot.threads++
 	case recChunk:
-		for i, s := range j.states {
-			a.addPages(j.hashes[i], s, ps)
+		for i, s := range j.chunk.states {
+			a.addPages(j.chunk.hashes[i], s, ps)
 		}
 	case recFill:
 		if j.fill.State == PageInherit {
@@ -125,7 +124,7 @@ func (o *output) account(j *job) {
 		}
 		o.accountFill(j.fill)
 	case recPrecopyChunk:
-		o.pre.add(preRun{start: j.start, end: j.end, state: PageData, states: j.states, hashes: j.hashes})
+		o.pre.add(preRun{start: j.start, end: j.end, state: PageData, states: j.chunk.states, hashes: j.chunk.hashes})
 	case recPrecopyFill:
 		o.pre.add(preRun{start: j.fill.Start, end: j.fill.End, state: j.fill.State, errno: j.fill.Errno})
 	}
@@ -151,11 +150,7 @@ func (o *output) accountFill(f *fill) {
 		h = ZeroPageHash(o.pageSize)
 	case PageUnreadable:
 		a.unread += size
-		if n := len(a.unreadable); n > 0 && a.unreadable[n-1].End == f.Start && a.unreadable[n-1].Errno == f.Errno {
-			a.unreadable[n-1].End = f.End
-		} else {
-			a.unreadable = append(a.unreadable, Range{Start: f.Start, End: f.End, Errno: f.Errno})
-		}
+		a.unreadable = AppendRange(a.unreadable, Range{Start: f.Start, End: f.End, Errno: f.Errno})
 	case PageNotCaptured:
 		a.notCapt += size
 	}

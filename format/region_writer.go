@@ -30,7 +30,7 @@ func (w *Writer) BeginRegion(d RegionDesc) error {
 	w.nextRegion++
 	w.open = &openRegion{desc: d, cursor: d.Start}
 	t := w.regionType()
-	w.enqueue(&job{typ: t, region: d.Index, start: d.Start, end: d.End, rec: appendRecord(nil, t, d.encode())})
+	w.enqueue(&job{kind: jobRecord, typ: t, region: d.Index, start: d.Start, end: d.End, rec: appendRecord(nil, t, d.encode())})
 	return nil
 }
 
@@ -110,7 +110,8 @@ func (w *Writer) WriteDataRelease(addr uint64, data []byte, release func()) erro
 		next := min((addr/cs+1)*cs, end)
 		piece := data[:next-addr]
 		data = data[next-addr:]
-		j := &job{typ: w.chunkType(), region: r.desc.Index, start: addr, end: next, data: piece, done: make(chan struct{}), release: rel}
+		j := &job{kind: jobChunk, typ: w.chunkType(), region: r.desc.Index, start: addr, end: next,
+			chunk: chunkWork{data: piece, done: make(chan struct{}), release: rel}}
 		w.enqueue(j)
 		w.work <- j
 		addr = next
@@ -154,7 +155,7 @@ func (w *Writer) queuePending(r *openRegion) {
 	if f := r.pending; f != nil {
 		r.pending = nil
 		t := w.fillType()
-		w.enqueue(&job{typ: t, region: f.Region, start: f.Start, end: f.End, fill: f,
+		w.enqueue(&job{kind: jobRecord, typ: t, region: f.Region, start: f.Start, end: f.End, fill: f,
 			rec: appendRecord(nil, t, f.encode())})
 	}
 }
@@ -182,7 +183,7 @@ func (w *Writer) EndRegion(method Method, message string) error {
 		return nil // a pre-copy region has no footer: the final section's regions do
 	}
 	desc := r.desc
-	w.enqueue(&job{typ: recFooter, region: desc.Index, start: desc.Start, end: desc.End,
+	w.enqueue(&job{kind: jobBuilt, typ: recFooter, region: desc.Index, start: desc.Start, end: desc.End,
 		build: func() []byte { return w.o.footerPayload(desc, method, message) }})
 	return nil
 }

@@ -94,6 +94,18 @@ type Range struct {
 	Errno      uint32
 }
 
+// AppendRange appends r to rs in address order, extending the last range
+// instead when r starts where it ends and has the same errno: the one rule
+// that keeps a list of unreadable ranges (a footer's, a piece's failed
+// pages, list's count of a cut-off region) merged.
+func AppendRange(rs []Range, r Range) []Range {
+	if n := len(rs); n > 0 && rs[n-1].End == r.Start && rs[n-1].Errno == r.Errno {
+		rs[n-1].End = r.End
+		return rs
+	}
+	return append(rs, r)
+}
+
 // RegionDesc describes one mapping as /proc/PID/maps showed it. It is
 // written before the region's data, so a truncated archive still lists it.
 type RegionDesc struct {
@@ -129,8 +141,9 @@ type Footer struct {
 	Message    string // why the region is partial, if it is
 }
 
-// RegSet is one register set of a thread, tagged with its ELF note type
-// (NT_PRSTATUS = 1, NT_PRFPREG = 2, NT_X86_XSTATE = 0x202, ...).
+// RegSet is one register set of a thread as PTRACE_GETREGSET returned it,
+// tagged with its ELF note type (NTPrstatus, NTPrfpreg, NTX86Xstate, ...;
+// regs.go has their layouts).
 type RegSet struct {
 	Type uint32
 	Data []byte

@@ -61,21 +61,40 @@ type openRegion struct {
 	pending *fill // a fill not yet queued, extended while runs continue
 }
 
-// job is one record on its way out, in call order.
+// jobKind says what a job carries to the output goroutine.
+type jobKind uint8
+
+const (
+	jobSignature jobKind = iota + 1 // the file signature: bytes that are no record, not indexed
+	jobRecord                       // a record complete in rec when it is queued
+	jobChunk                        // a chunk record that a worker encodes from chunk.data
+	jobBuilt                        // a record whose payload build makes in the output goroutine (footer, end, index, trailer)
+	jobFlush                        // no bytes: a Flush, told through flushed once all before it is written
+)
+
+// job is one item of the output queue, in call order. Every kind but
+// jobFlush writes rec, a record of type typ that the index locates by
+// region, start and end; the fields after rec belong to one kind each.
 type job struct {
+	kind       jobKind
 	typ        recType
 	region     int
 	start, end uint64
 	rec        []byte
-	done       chan struct{} // closed by a worker when rec is ready
-	build      func() []byte // builds the payload in the output goroutine
-	data       []byte        // chunk input
-	states     []PageState   // chunk result
-	hashes     []uint64      // chunk result
-	fill       *fill         // fill record content
-	barrier    chan error    // a Flush: closed once all before it is written
-	pooled     bool
-	release    *releaser // told when data is no longer needed
+	fill       *fill         // jobRecord of a fill record: its content, for the region's totals
+	chunk      chunkWork     // jobChunk
+	build      func() []byte // jobBuilt
+	flushed    chan error    // jobFlush: closed once all before it is written
+}
+
+// chunkWork is what a worker reads and writes of a chunk job. rec is in a
+// buffer of the Writer's pool, returned once it is written.
+type chunkWork struct {
+	data    []byte        // the pages to encode; nil once encoded
+	done    chan struct{} // closed by the worker when rec, states and hashes are ready
+	states  []PageState   // each page's state
+	hashes  []uint64      // each page's hash
+	release *releaser     // told when data is no longer needed
 }
 
 // releaser calls fn once its count of chunk jobs have encoded their data.
@@ -135,7 +154,7 @@ func NewWriter(w io.Writer, opts WriterOptions) (*Writer, error) {
 	}
 	wr.wg.Add(1)
 	go wr.o.run(wr.queue, &wr.wg)
-	wr.enqueue(&job{typ: 0, rec: []byte(Signature)})
+	wr.enqueue(&job{kind: jobSignature, rec: []byte(Signature)})
 	hdr := fileHeader{Major: VersionMajor, Minor: VersionMinor, PageSize: uint32(opts.PageSize), ChunkSize: uint32(opts.ChunkSize)}
 	wr.enqueueRecord(recHeader, -1, hdr.encode())
 	return wr, nil
@@ -168,7 +187,7 @@ func (w *Writer) Err() error {
 func (w *Writer) enqueue(j *job) { w.queue <- j }
 
 func (w *Writer) enqueueRecord(t recType, region int, payload []byte) {
-	w.enqueue(&job{typ: t, region: region, rec: appendRecord(nil, t, payload)})
+	w.enqueue(&job{kind: jobRecord, typ: t, region: region, rec: appendRecord(nil, t, payload)})
 }
 
 func (w *Writer) worker() {
@@ -176,11 +195,11 @@ func (w *Writer) worker() {
 	ce := &chunkEncoder{pageSize: w.opts.PageSize, zenc: w.zenc}
 	for j := range w.work {
 		dst, _ := w.pool.Get().([]byte)
-		j.rec, j.states, j.hashes = ce.encode(dst[:0], j.typ, j.region, j.start, j.data)
-		j.pooled = true
-		j.data = nil
-		j.release.done()
-		close(j.done)
+		c := &j.chunk
+		j.rec, c.states, c.hashes = ce.encode(dst[:0], j.typ, j.region, j.start, c.data)
+		c.data = nil
+		c.release.done()
+		close(c.done)
 	}
 }
 
@@ -228,7 +247,7 @@ func (w *Writer) Flush() error {
 		return err
 	}
 	b := make(chan error)
-	w.enqueue(&job{barrier: b})
+	w.enqueue(&job{kind: jobFlush, flushed: b})
 	<-b
 	return w.Err()
 }
@@ -246,9 +265,9 @@ func (w *Writer) Close(end End) error {
 	if w.open != nil {
 		_ = w.EndRegion(MethodNone, "archive closed before the region was finished")
 	}
-	w.enqueue(&job{typ: recEnd, region: -1, build: func() []byte { return w.o.endPayload(end) }})
-	w.enqueue(&job{typ: recIndex, region: -1, build: w.o.indexPayload})
-	w.enqueue(&job{typ: recTrailer, region: -1, build: w.o.trailerPayload})
+	w.enqueue(&job{kind: jobBuilt, typ: recEnd, region: -1, build: func() []byte { return w.o.endPayload(end) }})
+	w.enqueue(&job{kind: jobBuilt, typ: recIndex, region: -1, build: w.o.indexPayload})
+	w.enqueue(&job{kind: jobBuilt, typ: recTrailer, region: -1, build: w.o.trailerPayload})
 	close(w.queue)
 	close(w.work)
 	w.wg.Wait()

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"math"
 	"os"
-	"strings"
 )
 
 // Host holds facts about the system that capture records for provenance.
@@ -67,18 +66,13 @@ func (fs FS) bootTime() (int64, error) {
 		perr.File = path
 		return 0, perr
 	}
-	n := 0
-	for line := range strings.SplitSeq(text, "\n") {
-		n++
-		v, ok := strings.CutPrefix(line, "btime ")
-		if !ok {
-			continue
-		}
-		secs, ok := parseDecField(v)
-		if !ok || secs > math.MaxInt64 {
-			return 0, &ParseError{File: path, Line: n, Text: line, Reason: "btime is not a decimal number"}
-		}
-		return int64(secs), nil
+	v, line, n, ok := findLine(text, "btime ")
+	if !ok {
+		return 0, &ParseError{File: path, Reason: "no btime line"}
 	}
-	return 0, &ParseError{File: path, Reason: "no btime line"}
+	secs, ok := parseDecField(v)
+	if !ok || secs > math.MaxInt64 {
+		return 0, &ParseError{File: path, Line: n, Text: line, Reason: "btime is not a decimal number"}
+	}
+	return int64(secs), nil
 }

@@ -21,3 +21,9 @@ func (fs FS) Cwd(pid int) (string, error) {
 func (fs FS) Root(pid int) (string, error) {
 	return os.Readlink(fs.pidPath(pid, "root"))
 }
+
+// OpenExe opens the executable through /proc/PID/exe, which works even when the file was
+// deleted or replaced on disk since the exec.
+func (fs FS) OpenExe(pid int) (*os.File, error) {
+	return os.Open(fs.pidPath(pid, "exe"))
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 )
 
 // Read limits. A /proc file reports size 0 (or 4096) to stat, so every read is bounded by what
@@ -93,4 +94,55 @@ func readLine(path string) (string, error) {
 		return "", perr
 	}
 	return text[:len(text)-1], nil
+}
+
+// eachKeyLine calls fn with the key and the value of each "Key:value" line of text (status,
+// meminfo), the value as printed after the colon. text must be whole (end in a newline) and
+// every line have a colon; fn returns why its line is wrong, or "". The first wrong line is a
+// *ParseError.
+func eachKeyLine(text string, fn func(key, val string) string) error {
+	if text == "" {
+		return &ParseError{Reason: "empty file"}
+	}
+	if perr := unterminated(text); perr != nil {
+		return perr
+	}
+	n := 0
+	for line := range strings.SplitSeq(text[:len(text)-1], "\n") {
+		n++
+		key, val, ok := strings.Cut(line, ":")
+		if !ok {
+			return &ParseError{Line: n, Text: line, Reason: "no colon after the key"}
+		}
+		if why := fn(key, val); why != "" {
+			return &ParseError{Line: n, Text: line, Reason: why}
+		}
+	}
+	return nil
+}
+
+// findLine finds the first line of text that starts with prefix and returns what follows the
+// prefix, the whole line and its 1-based number; ok is false when no line does.
+func findLine(text, prefix string) (val, line string, n int, ok bool) {
+	for l := range strings.SplitSeq(text, "\n") {
+		n++
+		if v, found := strings.CutPrefix(l, prefix); found {
+			return v, l, n, true
+		}
+	}
+	return "", "", 0, false
+}
+
+// maxKB bounds a size printed in kB: 2^50 kB is an exbibyte, and its bytes fit an int64.
+const maxKB = 1 << 50
+
+// parseKB parses the value of a "Key:   N kB" line of meminfo or status, after the colon (the
+// kernel pads it with spaces or a tab and spaces), and returns it in bytes.
+func parseKB(val string) (int64, bool) {
+	num, ok := strings.CutSuffix(strings.TrimLeft(val, "\t "), " kB")
+	kb, okNum := parseDecField(num)
+	if !ok || !okNum || kb >= maxKB {
+		return 0, false
+	}
+	return int64(kb) << 10, true
 }

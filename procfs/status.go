@@ -73,6 +73,54 @@ func (fs FS) TaskStatus(pid, tid int) (Status, error) {
 	return readStatus(fs.taskPath(pid, tid, "status"))
 }
 
+// Tracer returns the process that traces thread tid of process pid, 0 when none: the
+// TracerProcess of the thread's status.
+func (fs FS) Tracer(pid, tid int) (int, error) {
+	st, err := fs.TaskStatus(pid, tid)
+	if err != nil {
+		return 0, err
+	}
+	return fs.TracerProcess(st), nil
+}
+
+// TracerProcess returns the process of the tracer that st names, 0 when none. TracerPid is
+// the id of the tracing thread, which need not be its process's leader; that thread's Tgid is
+// the process. TracerPid itself is returned when its status cannot be read (the tracer is gone).
+func (fs FS) TracerProcess(st Status) int {
+	if st.TracerPid == 0 {
+		return 0
+	}
+	if t, err := fs.Status(st.TracerPid); err == nil && t.Tgid > 0 {
+		return t.Tgid
+	}
+	return st.TracerPid
+}
+
+// PeakRSS returns the peak resident set size of process pid in bytes: VmHWM of its status,
+// since the start or the last ResetPeakRSS. A kernel thread has none: 0.
+func (fs FS) PeakRSS(pid int) (int64, error) {
+	path := fs.pidPath(pid, "status")
+	raw, err := readBounded(path, maxSmall)
+	if err != nil {
+		return 0, err
+	}
+	n, err := parseVmHWM(string(raw))
+	return n, withFile(err, path)
+}
+
+// parseVmHWM finds the "VmHWM:\t   N kB" line of a status text.
+func parseVmHWM(text string) (int64, error) {
+	val, line, n, ok := findLine(text, "VmHWM:")
+	if !ok {
+		return 0, nil
+	}
+	bytes, ok := parseKB(val)
+	if !ok {
+		return 0, &ParseError{Line: n, Text: line, Reason: "VmHWM is not a number of kB"}
+	}
+	return bytes, nil
+}
+
 func readStatus(path string) (Status, error) {
 	raw, err := readBounded(path, maxSmall)
 	if err != nil {
@@ -85,30 +133,21 @@ func readStatus(path string) (Status, error) {
 // parseStatus parses the text of a status file. Lines it does not hold are skipped, but each
 // must be "Key:value"; a field Status holds must parse, appear once, and if required, appear.
 func parseStatus(text string) (Status, error) {
-	if text == "" {
-		return Status{}, &ParseError{Reason: "empty file"}
-	}
-	if perr := unterminated(text); perr != nil {
-		return Status{}, perr
-	}
 	var st Status
 	seen := make([]bool, len(statusFields))
-	n := 0
-	for line := range strings.SplitSeq(text[:len(text)-1], "\n") {
-		n++
-		key, val, ok := strings.Cut(line, ":")
-		if !ok {
-			return Status{}, &ParseError{Line: n, Text: line, Reason: "no colon after the key"}
-		}
+	err := eachKeyLine(text, func(key, val string) string {
 		i := statusFieldIndex(key)
 		if i < 0 {
-			continue
+			return ""
 		}
-		val = strings.TrimPrefix(val, "\t")
-		if seen[i] || !statusFields[i].parse(&st, val) {
-			return Status{}, &ParseError{Line: n, Text: line, Reason: "bad or repeated " + key + " line"}
+		if seen[i] || !statusFields[i].parse(&st, strings.TrimPrefix(val, "\t")) {
+			return "bad or repeated " + key + " line"
 		}
 		seen[i] = true
+		return ""
+	})
+	if err != nil {
+		return Status{}, err
 	}
 	for i, f := range statusFields {
 		if f.required && !seen[i] {

@@ -29,3 +29,9 @@ func (fs FS) Tasks(pid int) ([]int, error) {
 	slices.Sort(tids)
 	return tids, nil
 }
+
+// HasTask reports whether tid is a thread of process pid: /proc/PID/task/TID exists.
+func (fs FS) HasTask(pid, tid int) bool {
+	_, err := os.Stat(fs.taskPath(pid, tid, ""))
+	return err == nil
+}

@@ -323,9 +323,8 @@ func (cs *captureSet) close() error {
 // 3 when some were not (the manifest says which and why), 1 when none
 // was, 130/143 when interrupted.
 func (cs *captureSet) exit(ctx context.Context) error {
-	var se *signalError
-	if errors.As(context.Cause(ctx), &se) {
-		return &codeError{code: 128 + int(se.sig), err: fmt.Errorf("interrupted: %s", cs.summary())}
+	if ce := interruptedWith(ctx, fmt.Errorf("interrupted: %s", cs.summary())); ce != nil {
+		return ce
 	}
 	n := 0
 	for _, e := range cs.man.Processes {

@@ -319,12 +319,10 @@ func captureExit(err error) error {
 	switch {
 	case err == nil:
 		return nil
-	case errors.As(err, &ie) && errors.As(err, &se):
-		return &codeError{code: 128 + int(se.sig), err: err}
+	case errors.As(err, &se):
+		return se.exit(err)
 	case errors.As(err, &ie):
 		return &codeError{code: exitIncomplete, err: err}
-	case errors.As(err, &se):
-		return &codeError{code: 128 + int(se.sig), err: err}
 	}
 	return err
 }

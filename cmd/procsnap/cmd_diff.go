@@ -53,10 +53,10 @@ func runDiff(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := parseFlags(fs, args, 2); err != nil {
 		return err
 	}
+	trouble := func(err error) error { return &codeError{code: exitTrouble, err: err} }
 	if err := o.keys.load(); err != nil {
-		return &codeError{code: exitUsage, err: err}
+		return trouble(err)
 	}
-	trouble := func(err error) error { return &codeError{code: exitUsage, err: err} }
 	older, err := openArchive(fs.Arg(0), &o.keys)
 	if err != nil {
 		return trouble(fmt.Errorf("OLD: %w", err))
@@ -83,7 +83,7 @@ func runDiff(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return trouble(err)
 	}
 	if res.Differs() {
-		return &codeError{code: exitFailure}
+		return &codeError{code: exitDifferent}
 	}
 	return nil
 }

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -100,9 +99,8 @@ func writeCore(ctx context.Context, core *elfcore.Core, name string, force bool,
 	}
 	if err != nil {
 		note := out.abort()
-		var se *signalError
-		if errors.As(context.Cause(ctx), &se) {
-			return &codeError{code: 128 + int(se.sig), err: fmt.Errorf("%v: %s", se, note)}
+		if ce := interruptedWith(ctx, fmt.Errorf("%v: %s", context.Cause(ctx), note)); ce != nil {
+			return ce
 		}
 		return fmt.Errorf("write %s: %w (%s)", name, err, note)
 	}

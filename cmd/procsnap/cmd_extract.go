@@ -17,9 +17,10 @@ const extractUsage = `Usage: procsnap extract (--region N | --addr ADDR | --path
 
 Write the raw bytes of one region, or of the address range START-END (end
 exclusive) inside it. The region is chosen by index (see 'procsnap list'), by
-an address anywhere inside it, by its path (an exact match, else a substring;
-several matches are an error that lists them), or, with --range alone, as the
-region that contains the range.
+an address anywhere inside it, by text its path contains (--path: the same
+match as in list, search and yara, case-sensitive, anywhere in the path; when
+several regions match, none is written and they are listed), or, with --range
+alone, as the region that contains the range.
 
 Pages the archive does not hold (unreadable, not captured, missing or damaged)
 are written as zeros and listed on stderr with the reason, e.g. EIO. Output
@@ -43,7 +44,7 @@ func extractFlags(o *extractOpts, stdout io.Writer) *pflag.FlagSet {
 	fs := newFlagSet("extract", extractUsage, stdout)
 	fs.IntVar(&o.region, "region", 0, "region index, as 'procsnap list' shows it")
 	fs.StringVar(&o.addr, "addr", "", "an address inside the region (hex)")
-	fs.StringVar(&o.path, "path", "", "the region's path: an exact match, else a substring")
+	fs.StringVar(&o.path, "path", "", "the one region whose path contains `TEXT`")
 	fs.StringVar(&o.rangeSpec, "range", "", "only the addresses START-END (hex, end exclusive) of the region")
 	fs.StringVarP(&o.output, "output", "o", "", `output file, "-" for stdout (default ARCHIVE.START-END.bin)`)
 	fs.BoolVar(&o.force, "force", false, "replace an existing regular file (a device, FIFO or socket is written to as it is)")
@@ -61,6 +62,9 @@ func runExtract(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	o.regionGiven = fs.Changed("region")
+	if err := checkPath(o.path, fs.Changed("path")); err != nil {
+		return err
+	}
 	archive := fs.Arg(0)
 	r, err := openArchive(archive, &o.keys)
 	if err != nil {
@@ -148,23 +152,12 @@ func selectRegion(r *format.Reader, o extractOpts, rangeStart uint64) (*format.R
 	return nil, usagef("say what to extract: --region N, --addr ADDR, --path TEXT or --range START-END")
 }
 
-// regionByPath finds the one region whose path is text, or else contains it.
+// regionByPath finds the one region whose path contains text.
 func regionByPath(r *format.Reader, text string) (*format.Region, error) {
-	var exact, partial []*format.Region
-	for _, g := range r.Regions() {
-		if g.Desc.Path == text {
-			exact = append(exact, g)
-		} else if strings.Contains(g.Desc.Path, text) {
-			partial = append(partial, g)
-		}
-	}
-	found := exact
-	if len(found) == 0 {
-		found = partial
-	}
+	found := regionsByPath(r, text)
 	switch len(found) {
 	case 0:
-		return nil, usagef("no region's path is or contains %q (run 'procsnap list')", text)
+		return nil, usagef("no region's path contains %q (run 'procsnap list')", text)
 	case 1:
 		return found[0], nil
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"fmt"
 	"io"
 	"regexp"
@@ -214,21 +213,18 @@ func (x *archiveInfo) addTotals(r *format.Reader) {
 	x.CapturedBytes = x.DataBytes + x.ZeroBytes
 }
 
-// x86-64 user_regs_struct (NT_PRSTATUS): 27 u64, rip at 16, rsp at 19.
-const (
-	ntPRStatus    = 1
-	userRegsWords = 27
-	regRIP        = 16
-	regRSP        = 19
-)
-
+// newThreadInfo lists the thread's register sets, with rip and rsp from
+// the first x86-64 NT_PRSTATUS set.
 func newThreadInfo(t format.Thread) threadInfo {
 	ti := threadInfo{TID: t.TID, RegSets: []uint32{}}
 	for _, rs := range t.RegSets {
 		ti.RegSets = append(ti.RegSets, rs.Type)
-		if rs.Type == ntPRStatus && len(rs.Data) >= 8*userRegsWords && ti.IP == nil {
-			ip := hexAddr(binary.LittleEndian.Uint64(rs.Data[8*regRIP:]))
-			sp := hexAddr(binary.LittleEndian.Uint64(rs.Data[8*regRSP:]))
+		if rs.Type != format.NTPrstatus || ti.IP != nil {
+			continue
+		}
+		if rip, err := format.InstructionPointer(rs.Data); err == nil {
+			rsp, _ := format.StackPointer(rs.Data)
+			ip, sp := hexAddr(rip), hexAddr(rsp)
 			ti.IP, ti.SP = &ip, &sp
 		}
 	}

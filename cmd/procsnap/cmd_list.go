@@ -221,11 +221,7 @@ func countRegion(r *format.Reader, g *format.Region) regionCount {
 			c.zero += n
 		case s.State == format.PageUnreadable:
 			c.unreadable += n
-			if k := len(c.ranges); k > 0 && c.ranges[k-1].End == s.Start && c.ranges[k-1].Errno == s.Errno {
-				c.ranges[k-1].End = s.End
-			} else {
-				c.ranges = append(c.ranges, format.Range{Start: s.Start, End: s.End, Errno: s.Errno})
-			}
+			c.ranges = format.AppendRange(c.ranges, format.Range{Start: s.Start, End: s.End, Errno: s.Errno})
 		default:
 			c.notCaptured += n
 		}

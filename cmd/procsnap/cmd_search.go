@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"syscall"
 
 	"github.com/procsnap/procsnap/format"
@@ -89,7 +88,7 @@ func runSearch(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		return err
 	}
 	if err := o.keys.load(); err != nil {
-		return &codeError{code: exitUsage, err: err}
+		return &codeError{code: exitTrouble, err: err}
 	}
 	q, err := o.query(fs)
 	if err != nil {
@@ -105,7 +104,7 @@ func runSearch(ctx context.Context, args []string, stdout, stderr io.Writer) err
 func searchArchive(ctx context.Context, path string, o searchOpts, q *search.Query, stdout, stderr io.Writer) error {
 	r, err := openArchive(path, &o.keys)
 	if err != nil {
-		return &codeError{code: 2, err: err}
+		return &codeError{code: exitTrouble, err: err}
 	}
 	defer r.Close()
 	if why := r.Recovered(); why != "" {
@@ -113,7 +112,7 @@ func searchArchive(ctx context.Context, path string, o searchOpts, q *search.Que
 	}
 	regions, err := o.regions(r)
 	if err != nil {
-		return &codeError{code: 2, err: err}
+		return &codeError{code: exitTrouble, err: err}
 	}
 	ctxBytes := o.context
 	if o.strings {
@@ -159,6 +158,9 @@ func (o *searchOpts) query(fs *pflag.FlagSet) (*search.Query, error) {
 	o.regionGiven = fs.Changed("region")
 	if o.regionGiven && fs.Changed("path") {
 		return nil, usagef("give --region or --path, not both")
+	}
+	if err := checkPath(o.path, fs.Changed("path")); err != nil {
+		return nil, err
 	}
 	switch {
 	case o.max < 0:
@@ -213,12 +215,7 @@ func (o *searchOpts) regions(r *format.Reader) ([]*format.Region, error) {
 		}
 		return []*format.Region{g}, nil
 	case o.path != "":
-		var out []*format.Region
-		for _, g := range r.Regions() {
-			if strings.Contains(g.Desc.Path, o.path) {
-				out = append(out, g)
-			}
-		}
+		out := regionsByPath(r, o.path)
 		if len(out) == 0 {
 			return nil, &kindError{kindNotFound, fmt.Errorf("no region's path contains %q (run 'procsnap list' for the regions)", o.path)}
 		}
@@ -229,7 +226,7 @@ func (o *searchOpts) regions(r *format.Reader) ([]*format.Region, error) {
 
 // searchExit finishes the output (the JSON document carries the error
 // that ends the search, if any) and returns grep's exit codes: 0 found, 1
-// not found, 2 trouble; 128+signal when interrupted.
+// not found, 2 trouble; signalExit when interrupted.
 func searchExit(ctx context.Context, stderr io.Writer, out *searchOutput, res search.Result, err error) error {
 	end := searchOutcome(ctx, res, err)
 	ferr := out.finish(res, end)
@@ -238,9 +235,9 @@ func searchExit(ctx context.Context, stderr io.Writer, out *searchOutput, res se
 	case errors.As(context.Cause(ctx), &se):
 		return end
 	case errors.Is(err, syscall.EPIPE) || errors.Is(ferr, syscall.EPIPE):
-		return &codeError{code: 0} // the reader went away (e.g. | head): stop quietly
+		return &codeError{code: exitOK} // the reader went away (e.g. | head): stop quietly
 	case err == nil && ferr != nil:
-		return &codeError{code: 2, err: fmt.Errorf("write output: %w", ferr)}
+		return &codeError{code: exitTrouble, err: fmt.Errorf("write output: %w", ferr)}
 	}
 	if err == nil {
 		for _, p := range res.Problems {
@@ -253,20 +250,20 @@ func searchExit(ctx context.Context, stderr io.Writer, out *searchOutput, res se
 	return end
 }
 
-// searchOutcome is how the search ended: nil (found), 1 not found, 2
-// trouble, 128+signal.
+// searchOutcome is how the search ended: nil (found), not found, trouble,
+// or interrupted.
 func searchOutcome(ctx context.Context, res search.Result, err error) *codeError {
-	var se *signalError
+	if ce := interruptedWith(ctx, nil); ce != nil {
+		return ce
+	}
 	switch {
-	case errors.As(context.Cause(ctx), &se):
-		return &codeError{code: 128 + int(se.sig), err: se}
 	case err != nil:
-		return &codeError{code: 2, err: err}
+		return &codeError{code: exitTrouble, err: err}
 	case len(res.Problems) > 0:
 		err := fmt.Errorf("%d damaged chunk(s) could not be searched (run 'procsnap verify')", len(res.Problems))
-		return &codeError{code: 2, err: &kindError{kind: kindCorrupt, err: err}}
+		return &codeError{code: exitTrouble, err: &kindError{kind: kindCorrupt, err: err}}
 	case res.Matches == 0:
-		return &codeError{code: 1}
+		return &codeError{code: exitNotFound}
 	}
 	return nil
 }

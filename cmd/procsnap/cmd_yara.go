@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 	"syscall"
 
 	"github.com/procsnap/procsnap/format"
@@ -65,9 +64,12 @@ func runYara(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	case fs.Changed("region") && fs.NArg() > 2:
 		return usagef("--region takes one ARCHIVE (region numbers differ between archives; use --path)")
 	}
+	if err := checkPath(o.path, fs.Changed("path")); err != nil {
+		return err
+	}
 	o.regionGiven = fs.Changed("region")
 	if err := o.keys.load(); err != nil {
-		return &codeError{code: exitUsage, err: err}
+		return &codeError{code: exitTrouble, err: err}
 	}
 	rules, err := yarascan.Load(ctx, fs.Arg(0))
 	if err != nil {
@@ -80,7 +82,7 @@ func runYara(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	set, err := openYaraSet(fs.Args()[1:], o, stderr)
 	defer set.close()
 	if err != nil {
-		return &codeError{code: 2, err: err}
+		return &codeError{code: exitTrouble, err: err}
 	}
 	out := newYaraOutput(stdout, o.json, set)
 	res, err := rules.Scan(ctx, set.sources(), yarascan.Options{}, out.hit)
@@ -90,15 +92,14 @@ func runYara(ctx context.Context, args []string, stdout, stderr io.Writer) error
 // yaraLoadError gives the exit for rules that cannot be loaded: yarac's
 // own message for rules that do not compile.
 func yaraLoadError(ctx context.Context, err error) error {
-	var se *signalError
-	var ce *yarascan.CompileError
-	switch {
-	case errors.As(context.Cause(ctx), &se):
-		return &codeError{code: 128 + int(se.sig), err: se}
-	case errors.As(err, &ce):
-		return &codeError{code: 2, err: fmt.Errorf("the rules do not compile; yarac says:\n%s", ce.Message)}
+	if ce := interruptedWith(ctx, nil); ce != nil {
+		return ce
 	}
-	return &codeError{code: 2, err: err}
+	var ce *yarascan.CompileError
+	if errors.As(err, &ce) {
+		return &codeError{code: exitTrouble, err: fmt.Errorf("the rules do not compile; yarac says:\n%s", ce.Message)}
+	}
+	return &codeError{code: exitTrouble, err: err}
 }
 
 // yaraArchive is one ARCHIVE argument: its reader and the regions chosen,
@@ -176,13 +177,7 @@ func selectYaraRegions(r *format.Reader, o yaraOpts) []*format.Region {
 		}
 		return []*format.Region{}
 	case o.path != "":
-		out := []*format.Region{}
-		for _, g := range r.Regions() {
-			if strings.Contains(g.Desc.Path, o.path) {
-				out = append(out, g)
-			}
-		}
-		return out
+		return append([]*format.Region{}, regionsByPath(r, o.path)...) // none: not nil, which means all
 	}
 	return nil
 }
@@ -205,19 +200,19 @@ func (s *yaraSet) close() {
 }
 
 // yaraExit finishes the output and gives search's exit codes: 0 a rule
-// matched, 1 none did, 2 trouble; 128+signal when interrupted.
+// matched, 1 none did, 2 trouble; signalExit when interrupted.
 func yaraExit(ctx context.Context, stderr io.Writer, out *yaraOutput, set *yaraSet, res yarascan.Result, err error) error {
 	ferr := out.finish(res)
-	var se *signalError
+	if ce := interruptedWith(ctx, nil); ce != nil {
+		return ce
+	}
 	switch {
-	case errors.As(context.Cause(ctx), &se):
-		return &codeError{code: 128 + int(se.sig), err: se}
 	case errors.Is(err, syscall.EPIPE) || errors.Is(ferr, syscall.EPIPE):
-		return &codeError{code: 0} // the reader went away (e.g. | head): stop quietly
+		return &codeError{code: exitOK} // the reader went away (e.g. | head): stop quietly
 	case err != nil:
-		return &codeError{code: 2, err: err}
+		return &codeError{code: exitTrouble, err: err}
 	case ferr != nil:
-		return &codeError{code: 2, err: fmt.Errorf("write output: %w", ferr)}
+		return &codeError{code: exitTrouble, err: fmt.Errorf("write output: %w", ferr)}
 	}
 	for _, p := range res.Problems {
 		fmt.Fprintf(stderr, "procsnap yara: %s: %v\n", set.archives[p.Source].name, p)
@@ -225,9 +220,9 @@ func yaraExit(ctx context.Context, stderr io.Writer, out *yaraOutput, set *yaraS
 	fmt.Fprintf(stderr, "procsnap yara: %s\n", summary(set, res))
 	switch trouble := len(res.Problems) + len(set.failed); {
 	case trouble > 0:
-		return &codeError{code: 2, err: fmt.Errorf("%d archive(s) could not be opened, %d part(s) could not be scanned", len(set.failed), len(res.Problems))}
+		return &codeError{code: exitTrouble, err: fmt.Errorf("%d archive(s) could not be opened, %d part(s) could not be scanned", len(set.failed), len(res.Problems))}
 	case res.Hits == 0:
-		return &codeError{code: 1}
+		return &codeError{code: exitNotFound}
 	}
 	return nil
 }

@@ -20,11 +20,8 @@ func usage(w io.Writer) {
 
 Verbs and their exit codes:
 `)
-	vs := verbs()
-	for _, name := range verbOrder {
-		if v, ok := vs[name]; ok {
-			fmt.Fprintf(w, "  %-12s %s\n  %-12s exit %s\n", name, v.summary, "", v.exits)
-		}
+	for _, v := range verbTable() {
+		fmt.Fprintf(w, "  %-12s %s\n  %-12s exit %s\n", v.name, v.summary, "", v.exits)
 	}
 	fmt.Fprint(w, `
 Interrupted by SIGINT or SIGTERM, a verb exits 130 or 143 (verify and diff: 2).
@@ -50,7 +47,7 @@ func runHelp(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		usage(stdout)
 		return nil
 	case 1:
-		v, ok := verbs()[args[0]]
+		v, ok := lookupVerb(args[0])
 		if !ok {
 			return usagef("no verb %q (run 'procsnap --help' for the list)", args[0])
 		}

@@ -8,7 +8,7 @@ import (
 // TestHelpFlagRendering: the flag lists in the help texts show a bool flag
 // bare and no default that is a sentinel or a zero value (issue 15).
 func TestHelpFlagRendering(t *testing.T) {
-	for _, name := range verbOrder {
+	for _, name := range verbNames() {
 		t.Run(name, func(t *testing.T) {
 			code, stdout, _ := runCLI(name, "--help")
 			if code != exitOK {
@@ -25,7 +25,7 @@ func TestHelpFlagRendering(t *testing.T) {
 
 // TestHelpVerb: procsnap help VERB is VERB --help.
 func TestHelpVerb(t *testing.T) {
-	for _, name := range verbOrder {
+	for _, name := range verbNames() {
 		t.Run(name, func(t *testing.T) {
 			code, stdout, stderr := runCLI("help", name)
 			_, want, _ := runCLI(name, "--help")
@@ -50,14 +50,14 @@ func TestHelpSelfContained(t *testing.T) {
 	_, top, _ := runCLI("--help")
 	checkGolden(t, "help.txt", "", strings.ReplaceAll(top, version, "$VERSION"))
 	texts := map[string]string{"procsnap --help": top}
-	for _, name := range verbOrder {
+	for _, name := range verbNames() {
 		_, texts[name+" --help"], _ = runCLI(name, "--help")
 		if !strings.Contains(top, "  "+name+" ") {
 			t.Errorf("procsnap --help does not list %s", name)
 		}
 	}
-	if n := strings.Count(top, "\n               exit 0 "); n != len(verbOrder) {
-		t.Errorf("procsnap --help gives exit codes for %d verbs, want %d", n, len(verbOrder))
+	if n := strings.Count(top, "\n               exit 0 "); n != len(verbNames()) {
+		t.Errorf("procsnap --help gives exit codes for %d verbs, want %d", n, len(verbNames()))
 	}
 	for name, text := range texts {
 		for _, bad := range []string{"docs/", "CLI.md", "README"} {

@@ -18,8 +18,8 @@ type listFilter struct {
 // pathGiven tells an empty --path (refused) from none.
 func newListFilter(path string, pathGiven bool, perms, states string) (listFilter, error) {
 	f := listFilter{path: path, perms: perms}
-	if pathGiven && path == "" {
-		return f, usagef("--path: want the text a path contains, e.g. --path libc or --path '[heap]'")
+	if err := checkPath(path, pathGiven); err != nil {
+		return f, err
 	}
 	for _, c := range perms {
 		if !strings.ContainsRune("rwxps", c) {
@@ -44,7 +44,7 @@ func newListFilter(path string, pathGiven bool, perms, states string) (listFilte
 // match reports whether region g passes the filter.
 func (f listFilter) match(g *format.Region) bool {
 	d := g.Desc
-	if f.path != "" && !strings.Contains(d.Path, f.path) {
+	if f.path != "" && !pathMatches(d.Path, f.path) {
 		return false
 	}
 	for _, c := range f.perms {

@@ -78,7 +78,7 @@ func TestOfflineGolden(t *testing.T) {
 }
 
 func TestOfflineHelp(t *testing.T) {
-	for _, v := range verbOrder {
+	for _, v := range verbNames() {
 		t.Run(v, func(t *testing.T) {
 			code, stdout, stderr := runCLI(v, "--help")
 			if code != exitOK || stderr != "" {

@@ -24,6 +24,8 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+
+	"golang.org/x/term"
 )
 
 // outKind is what an output writes to.
@@ -229,4 +231,27 @@ func (o *output) keep() string {
 		return "the receiving end holds what was written before the error; it stays readable as far as it goes"
 	}
 	return fmt.Sprintf("what was written is kept in %s and stays readable as far as it goes (procsnap verify %s)", o.path, o.path)
+}
+
+// refuseArchiveAsOutput refuses an output path that names the archive
+// itself, which --force would truncate while it is read.
+func refuseArchiveAsOutput(name, archive string) error {
+	if name == "-" {
+		return nil
+	}
+	out, err := os.Stat(name)
+	if err != nil {
+		return nil // does not exist (or cannot be seen): createOutput decides
+	}
+	if in, err := os.Stat(archive); err == nil && os.SameFile(in, out) {
+		return usagef("output %s is the archive itself: choose another -o", name)
+	}
+	return nil
+}
+
+// isTerminal reports whether w is a terminal: standard output, a device
+// named by -o, standard input, stderr for progress.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
 }

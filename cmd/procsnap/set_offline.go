@@ -50,7 +50,7 @@ func setArchives(dir string) ([]string, error) {
 func searchSet(ctx context.Context, dir string, o searchOpts, q *search.Query, stdout, stderr io.Writer) error {
 	paths, err := setArchives(dir)
 	if err != nil {
-		return &codeError{code: 2, err: err}
+		return &codeError{code: exitTrouble, err: err}
 	}
 	type entry struct {
 		Archive string          `json:"archive"`
@@ -62,7 +62,7 @@ func searchSet(ctx context.Context, dir string, o searchOpts, q *search.Query, s
 		Set      bool    `json:"set"`
 		Archives []entry `json:"archives"`
 	}{Set: true}
-	code := 1
+	code := exitNotFound
 	for _, path := range paths {
 		pid, comm := archiveProcess(path)
 		var buf bytes.Buffer
@@ -72,14 +72,15 @@ func searchSet(ctx context.Context, dir string, o searchOpts, q *search.Query, s
 		}
 		err := searchArchive(ctx, path, o, q, w, stderr)
 		var ce *codeError
+		var se *signalError
 		switch {
 		case err == nil:
-			code = min(code, 0)
-		case errors.As(err, &ce) && ce.code == 1:
-		case errors.As(err, &ce) && ce.code > 2:
+			code = min(code, exitOK)
+		case errors.As(err, &ce) && ce.code == exitNotFound:
+		case errors.As(err, &se):
 			return err // interrupted
 		default:
-			code = 2
+			code = exitTrouble
 			fmt.Fprintf(stderr, "procsnap search: %s: %v\n", filepath.Base(path), err)
 		}
 		if o.json {
@@ -88,10 +89,10 @@ func searchSet(ctx context.Context, dir string, o searchOpts, q *search.Query, s
 	}
 	if o.json {
 		if err := writeJSON(stdout, doc); err != nil {
-			return &codeError{code: 2, err: err}
+			return &codeError{code: exitTrouble, err: err}
 		}
 	}
-	if code == 0 {
+	if code == exitOK {
 		return nil
 	}
 	return &codeError{code: code}

@@ -1,19 +1,14 @@
 package main
 
-// Helpers shared by the verbs for what they show people and the files they
-// write.
+// Helpers shared by the verbs for the text they show people.
 
 import (
 	"bytes"
 	"fmt"
-	"io"
-	"os"
 	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
-
-	"golang.org/x/term"
 )
 
 // clean makes text from an archive safe to print on a terminal: control
@@ -73,26 +68,4 @@ func errnoName(e uint32) string {
 		return n
 	}
 	return fmt.Sprintf("errno %d", e)
-}
-
-// refuseArchiveAsOutput refuses an output path that names the archive
-// itself, which --force would truncate while it is read.
-func refuseArchiveAsOutput(name, archive string) error {
-	if name == "-" {
-		return nil
-	}
-	out, err := os.Stat(name)
-	if err != nil {
-		return nil // does not exist (or cannot be seen): createOutput decides
-	}
-	if in, err := os.Stat(archive); err == nil && os.SameFile(in, out) {
-		return usagef("output %s is the archive itself: choose another -o", name)
-	}
-	return nil
-}
-
-// isTerminal reports whether w is a terminal.
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	return ok && term.IsTerminal(int(f.Fd()))
 }

@@ -15,7 +15,8 @@ import (
 )
 
 // describeMachine reads the CPU model, core count, memory, kernel and
-// load average.
+// load average. The /proc files are read here, not with procfs, which
+// psbench must not import (doc.go).
 func describeMachine() Machine {
 	m := Machine{CPU: "unknown", Cores: runtime.NumCPU(), Kernel: "unknown", LoadStart: loadAverage()}
 	if b, err := os.ReadFile("/proc/cpuinfo"); err == nil {

@@ -23,6 +23,8 @@ type span struct{ start, end uint64 }
 
 // readableRegions lists the regions of /proc/PID/maps with read
 // permission, less those whose reads always fail ([vvar] and friends).
+// It parses maps itself, not with procfs: the raw copy is the limit
+// procsnap is judged by and shares none of its code (doc.go).
 func readableRegions(pid int) ([]span, error) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/maps", pid))
 	if err != nil {

@@ -163,7 +163,7 @@ func (s *session) prepare(st procfs.Status) error {
 		return fmt.Errorf("key for the page fingerprints: %w", err)
 	}
 	s.fps.zero = s.keyed.zero
-	s.cp = &copier{pid: s.pid, ps: int(s.pageSize)}
+	s.cp = &copier{pid: s.pid, pageSize: int(s.pageSize)}
 	if f, err := s.pfs.OpenMem(s.pid); err == nil {
 		s.cp.mem = f
 	}

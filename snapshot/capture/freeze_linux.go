@@ -46,11 +46,7 @@ func (s *session) registers() []format.Thread {
 		if err != nil {
 			continue // the thread died while frozen: it has no registers to record
 		}
-		t := format.Thread{TID: tid}
-		for _, rs := range sets {
-			t.RegSets = append(t.RegSets, format.RegSet{Type: rs.Type, Data: rs.Data})
-		}
-		out = append(out, t)
+		out = append(out, format.Thread{TID: tid, RegSets: sets})
 	}
 	return out
 }

@@ -3,9 +3,7 @@ package capture
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"fmt"
 	"io"
-	"os"
 	"time"
 
 	"github.com/procsnap/procsnap/format"
@@ -76,7 +74,7 @@ func xsaveLayout() []format.XSaveComponent {
 // hashExe hashes the executable through /proc/PID/exe, which works even
 // when the file was deleted or replaced on disk.
 func hashExe(pfs procfs.FS, pid int) (string, error) {
-	f, err := os.Open(fmt.Sprintf("%s/%d/exe", pfs.Dir(), pid))
+	f, err := pfs.OpenExe(pid)
 	if err != nil {
 		return "", err
 	}

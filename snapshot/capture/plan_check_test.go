@@ -17,17 +17,17 @@ func TestCheckRuns(t *testing.T) {
 	m := procfs.Mapping{Start: 0x10000, End: 0x14000}
 	cases := []struct {
 		name string
-		runs []run
+		runs []planRun
 		ok   bool
 	}{
-		{"whole", []run{{0x10000, 0x14000, runRead}}, true},
-		{"split", []run{{0x10000, 0x11000, runRead}, {0x11000, 0x14000, runZero}}, true},
-		{"backwards", []run{{0x10000, 0x13000, runRead}, {0x12000, 0x14000, runRead}}, false},
-		{"gap", []run{{0x10000, 0x11000, runRead}, {0x12000, 0x14000, runRead}}, false},
-		{"short", []run{{0x10000, 0x13000, runRead}}, false},
-		{"beyond", []run{{0x10000, 0x15000, runRead}}, false},
-		{"empty run", []run{{0x10000, 0x10000, runRead}, {0x10000, 0x14000, runRead}}, false},
-		{"unaligned", []run{{0x10000, 0x10800, runRead}, {0x10800, 0x14000, runRead}}, false},
+		{"whole", []planRun{{0x10000, 0x14000, runRead}}, true},
+		{"split", []planRun{{0x10000, 0x11000, runRead}, {0x11000, 0x14000, runZero}}, true},
+		{"backwards", []planRun{{0x10000, 0x13000, runRead}, {0x12000, 0x14000, runRead}}, false},
+		{"gap", []planRun{{0x10000, 0x11000, runRead}, {0x12000, 0x14000, runRead}}, false},
+		{"short", []planRun{{0x10000, 0x13000, runRead}}, false},
+		{"beyond", []planRun{{0x10000, 0x15000, runRead}}, false},
+		{"empty run", []planRun{{0x10000, 0x10000, runRead}, {0x10000, 0x14000, runRead}}, false},
+		{"unaligned", []planRun{{0x10000, 0x10800, runRead}, {0x10800, 0x14000, runRead}}, false},
 	}
 	for _, tc := range cases {
 		err := checkRuns(m, tc.runs, 4096)

@@ -39,22 +39,22 @@ func TestPlanSparseRegion(t *testing.T) {
 
 	plans := makePlan(pfs, ct.PID, maps[i:i+1], 4096, false)
 	defer closePlans(plans)
-	var want []run
+	var want []planRun
 	at := o.addr
 	for _, pg := range ct.sparsePages { // in increasing order
 		a := o.addr + pg*4096
 		if a > at {
-			want = append(want, run{start: at, end: a, kind: runZero})
+			want = append(want, planRun{start: at, end: a, kind: runZero})
 		}
 		if n := len(want); n > 0 && want[n-1].kind == runRead && want[n-1].end == a {
 			want[n-1].end = a + 4096
 		} else {
-			want = append(want, run{start: a, end: a + 4096, kind: runRead})
+			want = append(want, planRun{start: a, end: a + 4096, kind: runRead})
 		}
 		at = a + 4096
 	}
 	if at < o.addr+sparseLen {
-		want = append(want, run{start: at, end: o.addr + sparseLen, kind: runZero})
+		want = append(want, planRun{start: at, end: o.addr + sparseLen, kind: runZero})
 	}
 	if got := plans[0].runs; !slices.Equal(got, want) {
 		t.Errorf("plan of the sparse region:\n got %v\nwant %v", got, want)

@@ -11,8 +11,8 @@ import (
 // regionPlan is what capture will do with one mapping.
 type regionPlan struct {
 	desc   format.RegionDesc
-	runs   []run // cover [Start, End) in order; empty when skipped
-	useMem bool  // read through /proc/PID/mem (no r permission)
+	runs   []planRun // cover [Start, End) in order; empty when skipped
+	useMem bool      // read through /proc/PID/mem (no r permission)
 	// privateAnon: private anonymous memory, whose writes only the process
 	// (and the kernel on its behalf) make.
 	privateAnon bool
@@ -31,8 +31,8 @@ const (
 	runFile                // read from the shared object's file, not through the target's page tables
 )
 
-// run is a page-aligned part of a region.
-type run struct {
+// planRun is a page-aligned part of a region in a plan.
+type planRun struct {
 	start, end uint64
 	kind       runKind
 }
@@ -84,7 +84,7 @@ func makePlan(pfs procfs.FS, pid int, maps []procfs.Mapping, pageSize int, inclu
 			p.runs = pagemapRuns(pm, m, pageSize, entries)
 		}
 		if p.runs == nil {
-			p.runs = []run{{start: m.Start, end: m.End}}
+			p.runs = []planRun{{start: m.Start, end: m.End}}
 		}
 	}
 	return plans
@@ -146,7 +146,7 @@ func sharedObject(m procfs.Mapping) bool {
 // read through the mapping (where the kernel reports a fault for what is
 // past the end). Without map_files (no CAP_SYS_ADMIN) it returns nil runs
 // and the mapping is read through the target's memory.
-func fileRuns(pfs procfs.FS, pid int, m procfs.Mapping, pageSize int) (*procfs.MapFile, []run) {
+func fileRuns(pfs procfs.FS, pid int, m procfs.Mapping, pageSize int) (*procfs.MapFile, []planRun) {
 	f, err := pfs.OpenMapFile(pid, m)
 	if err != nil {
 		return nil, nil
@@ -182,7 +182,7 @@ func fileRuns(pfs procfs.FS, pid int, m procfs.Mapping, pageSize int) (*procfs.M
 // (zero) pages: with PAGEMAP_SCAN where the kernel has it (cost in
 // proportion to the touched pages), else by reading every entry. It
 // returns nil if neither gives runs that pass checkRuns.
-func pagemapRuns(pm *procfs.PagemapReader, m procfs.Mapping, pageSize int, entries []procfs.PageEntry) []run {
+func pagemapRuns(pm *procfs.PagemapReader, m procfs.Mapping, pageSize int, entries []procfs.PageEntry) []planRun {
 	var b runBuilder
 	at := m.Start
 	err := pm.Touched(m.Start, m.End, func(a, e uint64) {
@@ -224,7 +224,7 @@ func pagemapRuns(pm *procfs.PagemapReader, m procfs.Mapping, pageSize int, entri
 
 // runBuilder appends runs, merging one into the last when they touch and
 // are of the same kind. Empty runs are dropped.
-type runBuilder struct{ runs []run }
+type runBuilder struct{ runs []planRun }
 
 func (b *runBuilder) add(a, e uint64, kind runKind) {
 	if e <= a {
@@ -234,7 +234,7 @@ func (b *runBuilder) add(a, e uint64, kind runKind) {
 		b.runs[n-1].end = e
 		return
 	}
-	b.runs = append(b.runs, run{start: a, end: e, kind: kind})
+	b.runs = append(b.runs, planRun{start: a, end: e, kind: kind})
 }
 
 // at is where the next run must start.
@@ -247,7 +247,7 @@ func (b *runBuilder) at(start uint64) uint64 {
 
 // checkRuns checks a plan's runs against the invariant the archive writer
 // enforces (format.CheckRun), and that they cover the whole mapping.
-func checkRuns(m procfs.Mapping, runs []run, pageSize int) error {
+func checkRuns(m procfs.Mapping, runs []planRun, pageSize int) error {
 	d := format.RegionDesc{Start: m.Start, End: m.End}
 	at := m.Start
 	for _, r := range runs {

@@ -65,7 +65,7 @@ func (s *session) precopyRegion(ctx context.Context, p *regionPlan, pool *bufPoo
 
 // precopyRun reads a run in pieces, fingerprints each page and hands the
 // pieces to the writer.
-func (s *session) precopyRun(ctx context.Context, p *regionPlan, r run, pool *bufPool, st *regionEmit) error {
+func (s *session) precopyRun(ctx context.Context, p *regionPlan, r planRun, pool *bufPool, st *regionEmit) error {
 	cs := uint64(max(precopyPiece, s.opts.ChunkSize))
 	for a := r.start; a < r.end; {
 		b := min((a/cs+1)*cs, r.end)

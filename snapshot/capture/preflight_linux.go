@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/procsnap/procsnap/procfs"
@@ -39,7 +38,7 @@ func preflight(pfs procfs.FS, pid int) (procfs.Status, error) {
 		return st, fmt.Errorf("PID %d is a zombie (%c): it has no memory left to capture", pid, st.State)
 	}
 	if st.TracerPid != 0 {
-		return st, alreadyTraced(pfs, pid, st.TracerPid)
+		return st, alreadyTraced(pfs, pid, pid, pfs.TracerProcess(st))
 	}
 	if err := threadTraced(pfs, pid); err != nil {
 		return st, err
@@ -58,24 +57,25 @@ func threadTraced(pfs procfs.FS, pid int) error {
 		return nil // the freeze will tell
 	}
 	for _, tid := range tids {
-		if st, err := pfs.TaskStatus(pid, tid); err == nil && st.TracerPid != 0 {
-			return fmt.Errorf("thread %d of %w", tid, alreadyTraced(pfs, pid, st.TracerPid))
+		if tracer, err := pfs.Tracer(pid, tid); err == nil && tracer != 0 {
+			return alreadyTraced(pfs, pid, tid, tracer)
 		}
 	}
 	return nil
 }
 
-// alreadyTraced names the tracer's process: TracerPid is the id of the
-// tracing thread, which need not be its process's leader.
-func alreadyTraced(pfs procfs.FS, pid, tracer int) error {
-	if st, err := pfs.Status(tracer); err == nil && st.Tgid > 0 {
-		tracer = st.Tgid
-	}
+// alreadyTraced names the process that traces thread tid of process pid
+// (the process itself when tid is pid).
+func alreadyTraced(pfs procfs.FS, pid, tid, tracer int) error {
 	name := "?"
 	if c, err := pfs.Comm(tracer); err == nil {
 		name = c
 	}
-	return fmt.Errorf("PID %d is already traced by PID %d (%s): a process has one tracer at a time; detach that debugger or tracer and retry", pid, tracer, name)
+	err := fmt.Errorf("PID %d is already traced by PID %d (%s): a process has one tracer at a time; detach that debugger or tracer and retry", pid, tracer, name)
+	if tid != pid {
+		return fmt.Errorf("thread %d of %w", tid, err)
+	}
+	return err
 }
 
 // permitted explains why this process may not ptrace the target, if it
@@ -95,22 +95,10 @@ func permitted(pfs procfs.FS, target procfs.Status) error {
 			return fmt.Errorf("operation not permitted: the target runs as uid %d and procsnap as uid %d (run procsnap as root, or with CAP_SYS_PTRACE)", target.Uid[0], euid)
 		}
 	}
-	if scope := yamaScope(); scope >= 1 {
+	if scope, err := pfs.PtraceScope(); err == nil && scope >= 1 {
 		return fmt.Errorf("operation not permitted: /proc/sys/kernel/yama/ptrace_scope is %d, which allows only a parent to trace its child (run procsnap as root or with CAP_SYS_PTRACE, or set ptrace_scope to 0)", scope)
 	}
 	return nil
-}
-
-func yamaScope() int {
-	b, err := os.ReadFile("/proc/sys/kernel/yama/ptrace_scope")
-	if err != nil {
-		return -1
-	}
-	var n int
-	if _, err := fmt.Sscanf(strings.TrimSpace(string(b)), "%d", &n); err != nil {
-		return -1
-	}
-	return n
 }
 
 // exited reports whether process pid is gone or a zombie, within 200 ms:
@@ -139,15 +127,11 @@ func explainAttach(pfs procfs.FS, pid int, err error) error {
 	if !errors.Is(err, unix.EPERM) {
 		return err
 	}
-	if st, serr := pfs.Status(pid); serr == nil && st.TracerPid != 0 {
-		return alreadyTraced(pfs, pid, st.TracerPid)
-	}
-	// The leader may be free while one of its threads is traced (strace -p TID).
+	// The tracer found the task's tracer when the seize failed: the
+	// process, or one of its threads (strace -p TID).
 	var te *ptrace.TaskError
-	if errors.As(err, &te) && te.Tid != pid {
-		if st, serr := pfs.TaskStatus(pid, te.Tid); serr == nil && st.TracerPid != 0 {
-			return fmt.Errorf("thread %d of %w", te.Tid, alreadyTraced(pfs, pid, st.TracerPid))
-		}
+	if errors.As(err, &te) && te.Tracer != 0 {
+		return alreadyTraced(pfs, pid, te.Tid, te.Tracer)
 	}
 	if st, serr := pfs.Status(pid); serr == nil {
 		if perr := permitted(pfs, st); perr != nil {

@@ -39,12 +39,12 @@ func (p *piece) failAt(addr uint64, from *int) (uint32, bool) {
 
 // copier reads the target's memory.
 type copier struct {
-	pid   int
-	ps    int
-	mem   *os.File    // /proc/PID/mem; nil if it could not be opened
-	memMu sync.Mutex  // the file position of mem, for addresses above 2^63
-	noVM  atomic.Bool // process_vm_readv was refused: read everything through mem
-	gone  atomic.Bool // the target died
+	pid      int
+	pageSize int
+	mem      *os.File    // /proc/PID/mem; nil if it could not be opened
+	memMu    sync.Mutex  // the file position of mem, for addresses above 2^63
+	noVM     atomic.Bool // process_vm_readv was refused: read everything through mem
+	gone     atomic.Bool // the target died
 }
 
 // readPiece copies a piece. After a short read it finds the failing page
@@ -78,7 +78,7 @@ func (c *copier) readPiece(ctx context.Context, p *piece) {
 			c.gone.Store(true)
 			return
 		}
-		n -= n % c.ps
+		n -= n % c.pageSize
 		p.done += n
 		if p.done == len(p.buf) || (n > 0 && err == nil) {
 			continue
@@ -90,12 +90,12 @@ func (c *copier) readPiece(ctx context.Context, p *piece) {
 // failedPage handles the page at p.done, where a read just failed.
 func (c *copier) failedPage(p *piece, viaMem bool, err error) {
 	addr := p.start + uint64(p.done)
-	page := p.buf[p.done : p.done+c.ps]
+	page := p.buf[p.done : p.done+c.pageSize]
 	if !viaMem && c.mem != nil {
 		n, merr := c.read(page, addr, true)
-		if n == c.ps {
+		if n == c.pageSize {
 			p.usedMem = true
-			p.done += c.ps
+			p.done += c.pageSize
 			return
 		}
 		err = merr
@@ -109,7 +109,7 @@ func (c *copier) readFilePiece(ctx context.Context, p *piece) {
 	p.usedFile = true
 	for p.done < len(p.buf) && ctx.Err() == nil {
 		n, err := p.file.ReadAddr(p.buf[p.done:], p.start+uint64(p.done))
-		n -= n % c.ps
+		n -= n % c.pageSize
 		p.done += n
 		if p.done < len(p.buf) && n == 0 {
 			c.addFail(p, err)
@@ -121,13 +121,8 @@ func (c *copier) readFilePiece(ctx context.Context, p *piece) {
 // before it when that ended here with the same errno.
 func (c *copier) addFail(p *piece, err error) {
 	addr := p.start + uint64(p.done)
-	errno := errnoOf(err)
-	if k := len(p.fails); k > 0 && p.fails[k-1].End == addr && p.fails[k-1].Errno == errno {
-		p.fails[k-1].End += uint64(c.ps)
-	} else {
-		p.fails = append(p.fails, format.Range{Start: addr, End: addr + uint64(c.ps), Errno: errno})
-	}
-	p.done += c.ps
+	p.fails = format.AppendRange(p.fails, format.Range{Start: addr, End: addr + uint64(c.pageSize), Errno: errnoOf(err)})
+	p.done += c.pageSize
 }
 
 // errnoOf is the one place that turns a failed read into the errno that

@@ -6,26 +6,27 @@ import (
 	"github.com/procsnap/procsnap/format"
 )
 
-// Note types (include/uapi/linux/elf.h).
+// Note types (include/uapi/linux/elf.h). Those of the register sets are
+// the types the archive records them under, defined by format.
 const (
-	ntPrstatus  = 1
-	ntPrfpreg   = 2
+	ntPrstatus  = format.NTPrstatus
+	ntPrfpreg   = format.NTPrfpreg
 	ntPrpsinfo  = 3
 	ntAuxv      = 6
 	ntFile      = 0x46494c45 // "FILE"
-	ntX86Xstate = 0x202
+	ntX86Xstate = format.NTX86Xstate
 )
 
 // x86-64 layouts of the note descriptors.
 const (
-	prstatusSize       = 336 // struct elf_prstatus
-	prstatusPidOff     = 32  // pr_pid: the thread id
-	prstatusPpidOff    = 36  // pr_ppid
-	prstatusRegOff     = 112 // pr_reg: struct user_regs_struct
-	prstatusFpvalidOff = 328 // pr_fpvalid
-	userRegsSize       = 216 // struct user_regs_struct, as NT_PRSTATUS regsets hold it
-	fpregsSize         = 512 // struct user_fpregs_struct (fxsave area)
-	xstateMinSize      = 576 // fxsave area + xsave header
+	prstatusSize       = 336                 // struct elf_prstatus
+	prstatusPidOff     = 32                  // pr_pid: the thread id
+	prstatusPpidOff    = 36                  // pr_ppid
+	prstatusRegOff     = 112                 // pr_reg: struct user_regs_struct
+	prstatusFpvalidOff = 328                 // pr_fpvalid
+	userRegsSize       = format.UserRegsSize // pr_reg's size: NT_PRSTATUS register sets hold it
+	fpregsSize         = format.FPRegsSize   // struct user_fpregs_struct (fxsave area)
+	xstateMinSize      = 576                 // fxsave area + xsave header
 
 	prpsinfoSize     = 136 // struct elf_prpsinfo
 	prpsinfoUIDOff   = 16

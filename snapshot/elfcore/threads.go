@@ -57,7 +57,7 @@ func leaderFirst(pid int, ts []format.Thread) []format.Thread {
 }
 
 func threadNote(t format.Thread, ppid int, conv *xstateConv, warn *warnings) (threadNotes, error) {
-	regs, ok := regSet(t, ntPrstatus)
+	regs, ok := t.RegSet(ntPrstatus)
 	if !ok {
 		return threadNotes{}, fmt.Errorf("no NT_PRSTATUS register set")
 	}
@@ -66,7 +66,7 @@ func threadNote(t format.Thread, ppid int, conv *xstateConv, warn *warnings) (th
 	}
 	tn := threadNotes{tid: t.TID}
 	fpvalid := false
-	if fp, ok := regSet(t, ntPrfpreg); ok {
+	if fp, ok := t.RegSet(ntPrfpreg); ok {
 		if len(fp) == fpregsSize {
 			tn.fp = append(tn.fp, note{name: "CORE", typ: ntPrfpreg, desc: fp})
 			fpvalid = true
@@ -74,7 +74,7 @@ func threadNote(t format.Thread, ppid int, conv *xstateConv, warn *warnings) (th
 			warn.add("thread %d: NT_PRFPREG of %d bytes, want %d; left out", t.TID, len(fp), fpregsSize)
 		}
 	}
-	if xs, ok := regSet(t, ntX86Xstate); ok {
+	if xs, ok := t.RegSet(ntX86Xstate); ok {
 		if len(xs) >= xstateMinSize {
 			tn.fp = append(tn.fp, note{name: "LINUX", typ: ntX86Xstate, desc: conv.convert(t.TID, xs)})
 		} else {
@@ -83,16 +83,6 @@ func threadNote(t format.Thread, ppid int, conv *xstateConv, warn *warnings) (th
 	}
 	tn.status = prstatus(t.TID, ppid, regs, fpvalid)
 	return tn, nil
-}
-
-// regSet returns the thread's first register set of type typ.
-func regSet(t format.Thread, typ uint32) ([]byte, bool) {
-	for _, r := range t.RegSets {
-		if r.Type == typ {
-			return r.Data, true
-		}
-	}
-	return nil, false
 }
 
 // orderNotes lays the notes out in the kernel's order: the current

@@ -49,11 +49,11 @@ func (s *windowScan) reset(p *piece) {
 // readStart reads the regex look-behind with the piece, so that assertions
 // such as \b see the byte before the piece.
 func (s *windowScan) readStart() uint64 {
-	ps, g := s.p.start, s.p.g
+	start, g := s.p.start, s.p.g
 	if s.behind == 0 {
-		return ps
+		return start
 	}
-	return ps - min(uint64(s.behind+s.ctxN), ps-g.Desc.Start)
+	return start - min(uint64(s.behind+s.ctxN), start-g.Desc.Start)
 }
 
 func (s *windowScan) end() uint64 { return s.addr + uint64(len(s.buf)) }

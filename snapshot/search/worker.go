@@ -121,13 +121,13 @@ func (w *worker) prefix(n int) []byte {
 		return w.pre
 	}
 	w.preOK = true
-	ps, g := w.p.start, w.p.g
-	if ps <= g.Desc.Start || n <= 0 {
+	start, g := w.p.start, w.p.g
+	if start <= g.Desc.Start || n <= 0 {
 		return nil
 	}
 	var buf []byte
 	var end uint64
-	err := w.read(ps-min(uint64(n), ps-g.Desc.Start), ps, func(run format.Run) error {
+	err := w.read(start-min(uint64(n), start-g.Desc.Start), start, func(run format.Run) error {
 		if run.State != format.PageData || run.Data == nil {
 			buf, end = buf[:0], 0
 			return nil
@@ -138,7 +138,7 @@ func (w *worker) prefix(n int) []byte {
 		buf, end = append(buf, run.Data...), run.End
 		return nil
 	})
-	if err == nil && end == ps && len(buf) > 0 {
+	if err == nil && end == start && len(buf) > 0 {
 		w.pre = buf
 	}
 	return w.pre

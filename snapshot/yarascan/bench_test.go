@@ -120,7 +120,7 @@ func benchFiles(b *testing.B, dir, shape string, mib int) (string, string, uint6
 	defer f.Close()
 	var size uint64
 	for _, g := range r.Regions() {
-		regionRuns(r, 0, g, func(u *run) bool {
+		regionRuns(r, 0, g, func(u *dataRun) bool {
 			must(b, r.ReadRange(g, u.start, u.end, func(fr format.Run) error {
 				if fr.State != format.PageData {
 					return fmt.Errorf("page state %v in a run", fr.State)

@@ -13,7 +13,7 @@ import (
 func cutDamage(b *batch, damage []Problem) error {
 	slices.SortFunc(damage, func(x, y Problem) int { return cmp.Compare(x.Start, y.Start) })
 	damage = slices.CompactFunc(damage, sameRange) // a span of two runs failed twice
-	out := make([]*run, 0, len(b.runs))
+	out := make([]*dataRun, 0, len(b.runs))
 	defer func() { b.runs = out }() // every memfd stays in the batch, to be closed with it
 	for i, u := range b.runs {
 		pieces := readPieces(u, damage)
@@ -22,7 +22,7 @@ func cutDamage(b *batch, damage []Problem) error {
 			continue
 		}
 		for _, p := range pieces {
-			nu := &run{src: u.src, r: u.r, g: u.g, start: p[0], end: p[1]}
+			nu := &dataRun{src: u.src, r: u.r, g: u.g, start: p[0], end: p[1]}
 			out = append(out, nu)
 			if err := copyPiece(nu, u); err != nil {
 				out = append(out, b.runs[i:]...)
@@ -40,7 +40,7 @@ func cutDamage(b *batch, damage []Problem) error {
 }
 
 // readPieces is the run without the damaged spans of its region.
-func readPieces(u *run, damage []Problem) [][2]uint64 {
+func readPieces(u *dataRun, damage []Problem) [][2]uint64 {
 	var out [][2]uint64
 	at := u.start
 	for _, d := range damage {
@@ -59,7 +59,7 @@ func readPieces(u *run, damage []Problem) [][2]uint64 {
 }
 
 // copyPiece gives nu a memfd holding its bytes, copied from u's.
-func copyPiece(nu, u *run) error {
+func copyPiece(nu, u *dataRun) error {
 	f, err := newMemfd("procsnap-yara-run")
 	if err != nil {
 		return err

@@ -21,7 +21,7 @@ type task struct {
 	r      *format.Reader
 	g      *format.Region
 	lo, hi uint64
-	runs   []*run
+	runs   []*dataRun
 }
 
 // fill creates the batch's memfds and decompresses its runs into them,
@@ -74,7 +74,7 @@ func fill(ctx context.Context, b *batch, workers int) error {
 
 // makeTasks groups neighbouring runs of a region into tasks of about
 // pieceBytes and cuts larger runs at span (chunk) boundaries.
-func makeTasks(ctx context.Context, runs []*run) []*task {
+func makeTasks(ctx context.Context, runs []*dataRun) []*task {
 	var out []*task
 	var cur *task
 	for _, u := range runs {
@@ -84,7 +84,7 @@ func makeTasks(ctx context.Context, runs []*run) []*task {
 			continue
 		}
 		for _, cut := range cutRun(u) {
-			cur = &task{ctx: ctx, r: u.r, g: u.g, lo: cut[0], hi: cut[1], runs: []*run{u}}
+			cur = &task{ctx: ctx, r: u.r, g: u.g, lo: cut[0], hi: cut[1], runs: []*dataRun{u}}
 			out = append(out, cur)
 		}
 	}
@@ -93,7 +93,7 @@ func makeTasks(ctx context.Context, runs []*run) []*task {
 
 // cutRun cuts a run into pieces of about pieceBytes that end on span
 // boundaries, so that each chunk is decompressed once.
-func cutRun(u *run) [][2]uint64 {
+func cutRun(u *dataRun) [][2]uint64 {
 	spans := u.g.Spans()
 	var out [][2]uint64
 	for lo := u.start; lo < u.end; {

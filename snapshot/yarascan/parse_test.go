@@ -94,7 +94,7 @@ func TestParseOutput(t *testing.T) {
 // anything else as it is.
 func TestBatchProblems(t *testing.T) {
 	g := &format.Region{Desc: format.RegionDesc{Index: 3}}
-	b := &batch{runs: []*run{{src: 1, g: g, start: 0x1000, end: 0x3000}, {src: 1, g: g, start: 0x5000, end: 0x6000}}}
+	b := &batch{runs: []*dataRun{{src: 1, g: g, start: 0x1000, end: 0x3000}, {src: 1, g: g, start: 0x5000, end: 0x6000}}}
 	many := make([]rawString, maxStringMatches)
 	for i := range many {
 		many[i] = rawString{id: "$a", off: uint64(i)}

@@ -19,9 +19,9 @@ type Source struct {
 	Regions []*format.Region
 }
 
-// run is a captured run of data: contiguous data pages of one region. Its
+// dataRun is a captured run of data: contiguous data pages of one region. Its
 // bytes go into a memfd of exactly its size while its batch is scanned.
-type run struct {
+type dataRun struct {
 	src        int
 	r          *format.Reader
 	g          *format.Region
@@ -29,11 +29,11 @@ type run struct {
 	f          *os.File
 }
 
-func (u *run) size() uint64 { return u.end - u.start }
+func (u *dataRun) size() uint64 { return u.end - u.start }
 
 // batch is the runs one yara process scans.
 type batch struct {
-	runs     []*run
+	runs     []*dataRun
 	bytes    uint64
 	problems []Problem // chunks that could not be read, met while planning or filling it
 	release  func()    // gives the batch's memory back to the budget
@@ -74,7 +74,7 @@ func plan(ctx context.Context, sources []Source, opts Options, out chan<- *batch
 	}
 	for i, src := range sources {
 		for _, g := range sortedRegions(src) {
-			ok := regionRuns(src.Reader, i, g, func(u *run) bool {
+			ok := regionRuns(src.Reader, i, g, func(u *dataRun) bool {
 				if len(b.runs) > 0 && (b.bytes+u.size() > opts.BatchBytes || len(b.runs) >= opts.BatchRuns) && !send() {
 					return false
 				}
@@ -104,9 +104,9 @@ func sortedRegions(src Source) []*format.Region {
 // regionRuns hands emit the region's runs in address order (stopping when
 // emit returns false) and bad the chunks whose header cannot be read,
 // which end a run as an unreadable page does.
-func regionRuns(r *format.Reader, src int, g *format.Region, emit func(*run) bool, bad func(Problem)) bool {
+func regionRuns(r *format.Reader, src int, g *format.Region, emit func(*dataRun) bool, bad func(Problem)) bool {
 	ps := uint64(r.PageSize())
-	var cur *run
+	var cur *dataRun
 	flush := func() bool {
 		u := cur
 		cur = nil
@@ -137,7 +137,7 @@ func regionRuns(r *format.Reader, src int, g *format.Region, emit func(*run) boo
 				return false
 			}
 			if st == format.PageData {
-				cur = &run{src: src, r: r, g: g, start: a, end: a + ps}
+				cur = &dataRun{src: src, r: r, g: g, start: a, end: a + ps}
 			}
 		}
 	}

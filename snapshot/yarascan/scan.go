@@ -250,7 +250,7 @@ func consume(ctx context.Context, order <-chan *job, res *Result, fn func(Hit) e
 }
 
 // makeHit maps yara's offsets to addresses and reads the matched bytes.
-func makeHit(u *run, h rawHit) (Hit, error) {
+func makeHit(u *dataRun, h rawHit) (Hit, error) {
 	hit := Hit{Source: u.src, Region: u.g, Start: u.start, End: u.end, Rule: h.rule}
 	hit.Strings = make([]StringMatch, 0, len(h.strings))
 	for _, s := range h.strings {

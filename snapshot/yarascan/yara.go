@@ -188,7 +188,7 @@ func batchProblems(b *batch, hits []rawHit, stderr string) []Problem {
 	return out
 }
 
-func runProblem(u *run, msg string) Problem {
+func runProblem(u *dataRun, msg string) Problem {
 	return Problem{Source: u.src, Region: u.g.Desc.Index, Start: u.start, End: u.end, Err: errors.New(msg)}
 }
 

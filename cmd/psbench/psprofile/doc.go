@@ -3,12 +3,12 @@
 // It is a developer's tool, not part of make bench:
 //
 //	go run ./cmd/psbench/psprofile -size 2GiB -runs 3 -out /tmp/psprof
-//	go tool pprof -top /tmp/psprof/precopy-*.pprof
+//	go tool pprof -top /tmp/psprof/pre-copy-*.pprof
 //
 // It builds and starts the bench target (cmd/psbench/target/target.c,
 // churning as in make bench), calls capture.Run in-process into a file in
 // -out with the options procsnap capture uses by default, and writes one
-// CPU profile per phase and run (preparing, precopy, frozen, writing), a
+// CPU profile per phase and run (preparing, pre-copy, frozen, writing, fsync), a
 // heap profile just after the thaw, and a timeline of each run from the
 // progress callbacks and the archive's freeze and end records, with its
 // peak RSS (VmHWM, reset before each run) and the Go runtime's memory. The profile is switched at each phase change by

@@ -16,6 +16,7 @@ import (
 
 	"github.com/procsnap/procsnap/cmd/psbench/internal/benchtarget"
 	"github.com/procsnap/procsnap/format"
+	"github.com/procsnap/procsnap/procfs"
 	"github.com/procsnap/procsnap/snapshot/capture"
 	"golang.org/x/sys/unix"
 )
@@ -117,7 +118,7 @@ func (m *marks) progress(p capture.Progress) {
 // returns its timeline.
 func profileRun(ctx context.Context, pid int, dir string, i int, mode capture.Mode) (string, error) {
 	rot := newRotator(dir, i)
-	mk := &marks{first: map[capture.Phase]int64{}, onChange: func(p capture.Phase) { rot.to(string(p)) }}
+	mk := &marks{first: map[capture.Phase]int64{}, onChange: rot.to}
 	path := filepath.Join(dir, fmt.Sprintf("run%d.psnap", i))
 	f, err := os.Create(path)
 	if err != nil {
@@ -125,12 +126,12 @@ func profileRun(ctx context.Context, pid int, dir string, i int, mode capture.Mo
 	}
 	defer os.Remove(path)
 	// Reset the peak RSS (VmHWM) so that it is this run's.
-	os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) //nolint:errcheck // the figure is then the process's
-	rot.to("preparing")
+	procfs.Default().ResetPeakRSS(os.Getpid()) //nolint:errcheck // the figure is then the process's
+	rot.to(capture.PhasePreparing)
 	start := monoNow()
 	res, err := capture.Run(ctx, pid, f, capture.Options{Mode: mode, ToolVersion: "psprofile", Progress: mk.progress})
 	ran := monoNow()
-	rot.to("fsync")
+	rot.to(phaseFsync)
 	serr := f.Sync()
 	synced := monoNow()
 	rot.stop()
@@ -185,15 +186,13 @@ func timeline(path string, i int, res *capture.Result, mk *marks, start, ran, sy
 	return b.String(), nil
 }
 
-// vmHWM is this process's peak RSS since the last clear_refs.
+// vmHWM is this process's peak RSS since the last ResetPeakRSS.
 func vmHWM() string {
-	b, _ := os.ReadFile("/proc/self/status")
-	for _, l := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(l, "VmHWM:"); ok {
-			return strings.TrimSpace(v)
-		}
+	n, err := procfs.Default().PeakRSS(os.Getpid())
+	if err != nil {
+		return "unknown"
 	}
-	return "unknown"
+	return mib(n)
 }
 
 func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }

@@ -5,23 +5,25 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/pprof"
+
+	"github.com/procsnap/procsnap/snapshot/capture"
 )
 
 // rotator writes one CPU profile per phase: to starts the next one. The
 // switches run on a goroutine of their own, so the capture's progress
 // callback never waits for a profile to be written.
 type rotator struct {
-	next chan string
+	next chan capture.Phase
 	done chan struct{}
 }
 
 func newRotator(dir string, run int) *rotator {
-	r := &rotator{next: make(chan string, 16), done: make(chan struct{})}
+	r := &rotator{next: make(chan capture.Phase, 16), done: make(chan struct{})}
 	go func() {
 		defer close(r.done)
 		var f *os.File
 		for name := range r.next {
-			if name == "writing" { // just after the thaw: what the capture holds
+			if name == capture.PhaseWriting { // just after the thaw: what the capture holds
 				writeHeap(filepath.Join(dir, fmt.Sprintf("heap-%d.pprof", run)))
 			}
 			if f != nil {
@@ -45,7 +47,10 @@ func newRotator(dir string, run int) *rotator {
 	return r
 }
 
-func (r *rotator) to(name string) { r.next <- name }
+// phaseFsync is psprofile's own last phase: the fsync after Run returned.
+const phaseFsync capture.Phase = "fsync"
+
+func (r *rotator) to(name capture.Phase) { r.next <- name }
 
 func (r *rotator) stop() {
 	close(r.next)

@@ -14,8 +14,18 @@
 //     detaches whatever that thread still traces (and a SIGKILL of the tool
 //     does the same).
 //
-// Only package snapshot imports ptrace; it must not import format or procfs
-// (it reads the two /proc files it needs itself). The register helpers build
-// everywhere; freezing needs Linux and returns an error wrapping
-// errors.ErrUnsupported elsewhere. Register layouts are those of x86-64.
+// What must run on the one locked thread stays here: every ptrace request
+// (Linux accepts requests for a tracee only from the thread that seized
+// it), with the wait4 calls that collect the stops between them. What the
+// tracer reads of /proc (the task list, a task's state, whether a clone is a
+// thread, who traces a task) it reads through package procfs, like the rest
+// of procsnap; the caller checks the pid (a process, not this one) before
+// it freezes.
+//
+// Only package snapshot/capture imports ptrace. ptrace imports procfs, and
+// format for the register sets: it returns them as format.RegSet values
+// (the kernel's bytes, tagged with their ELF note type), and format holds
+// their types and x86-64 layouts. The types build everywhere; freezing
+// needs Linux and returns an error wrapping errors.ErrUnsupported
+// elsewhere.
 package ptrace

@@ -7,6 +7,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/procsnap/procsnap/procfs"
 	"golang.org/x/sys/unix"
 )
 
@@ -120,13 +121,14 @@ func (s *session) seizeDenied(tid int, err error) error {
 		return nil
 	}
 	detail := "needs root or CAP_SYS_PTRACE; see /proc/sys/kernel/yama/ptrace_scope"
-	switch tp := tracerPid(s.pid, tid); {
+	tp, _ := procfs.Default().Tracer(s.pid, tid)
+	switch {
 	case tp == os.Getpid():
 		detail = "already traced by this process"
 	case tp != 0:
 		detail = fmt.Sprintf("already traced by pid %d", tp)
 	}
-	return &TaskError{Op: "seize", Tid: tid, Err: err, Detail: detail}
+	return &TaskError{Op: "seize", Tid: tid, Err: err, Detail: detail, Tracer: tp}
 }
 
 // waitStops waits until every seized task is stopped or gone.
@@ -232,7 +234,7 @@ func (s *session) adoptClone(parent int) error {
 	s.seen[tid] = true
 	// A clone without CLONE_THREAD and with no exit signal is reported as a
 	// clone too, but it is another process: it is let go once stopped.
-	s.tasks[tid] = &task{tid: tid, foreign: !isTask(s.pid, tid)}
+	s.tasks[tid] = &task{tid: tid, foreign: !procfs.Default().HasTask(s.pid, tid)}
 	return nil
 }
 

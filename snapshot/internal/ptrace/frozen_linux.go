@@ -5,11 +5,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"runtime"
 	"slices"
 	"sync"
 
+	"github.com/procsnap/procsnap/format"
 	"golang.org/x/sys/unix"
 )
 
@@ -34,6 +34,11 @@ type Frozen struct {
 
 // Freeze stops every thread of process pid and keeps it stopped until Thaw.
 //
+// pid must be a process id (a thread-group leader) other than this
+// process's: the caller checks that before it touches the target (capture's
+// preflight does, with the message a user needs), and Freeze does not check
+// again.
+//
 // listTasks lists the tids of pid (nil reads /proc/PID/task). Each task is
 // seized with PTRACE_SEIZE (PTRACE_O_TRACECLONE, so threads it creates are
 // seized too) and stopped with PTRACE_INTERRUPT; the list is scanned again
@@ -46,15 +51,6 @@ type Frozen struct {
 // Freeze detaches every task it stopped before returning. ctx should carry a
 // deadline: a task in uninterruptible sleep does not stop until it wakes.
 func Freeze(ctx context.Context, pid int, listTasks func() ([]int, error)) (*Frozen, error) {
-	if pid <= 0 {
-		return nil, fmt.Errorf("freeze pid %d: not a process id", pid)
-	}
-	if pid == os.Getpid() {
-		return nil, fmt.Errorf("freeze pid %d: cannot freeze this process", pid)
-	}
-	if tgid := statusField(fmt.Sprintf("/proc/%d/status", pid), "Tgid:"); tgid != 0 && tgid != pid {
-		return nil, fmt.Errorf("freeze pid %d: it is a thread of process %d; freeze that one", pid, tgid)
-	}
 	if listTasks == nil {
 		listTasks = func() ([]int, error) { return readTasks(pid) }
 	}
@@ -113,13 +109,13 @@ func (f *Frozen) Exited() []int {
 // Registers returns the register sets of frozen task tid: NT_PRSTATUS,
 // NT_PRFPREG and, where the CPU has XSAVE, NT_X86_XSTATE. The error wraps
 // unix.ESRCH if the task was killed while frozen.
-func (f *Frozen) Registers(tid int) ([]RegSet, error) {
+func (f *Frozen) Registers(tid int) ([]format.RegSet, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.thawed {
 		return nil, fmt.Errorf("registers of %d: %w", tid, errThawed)
 	}
-	var sets []RegSet
+	var sets []format.RegSet
 	var err error
 	f.tr.do(func() { sets, err = f.s.registers(tid) })
 	return sets, err
@@ -172,19 +168,19 @@ var regSets = []struct {
 	name     string
 	optional bool
 }{
-	{NTPrstatus, "NT_PRSTATUS", false},
-	{NTPrfpreg, "NT_PRFPREG", false},
-	{NTX86Xstate, "NT_X86_XSTATE", true}, // absent without XSAVE
+	{format.NTPrstatus, "NT_PRSTATUS", false},
+	{format.NTPrfpreg, "NT_PRFPREG", false},
+	{format.NTX86Xstate, "NT_X86_XSTATE", true}, // absent without XSAVE
 }
 
-func (s *session) registers(tid int) ([]RegSet, error) {
+func (s *session) registers(tid int) ([]format.RegSet, error) {
 	if t, ok := s.tasks[tid]; !ok || !t.stopped {
 		return nil, fmt.Errorf("registers of %d: not a frozen task of pid %d", tid, s.pid)
 	}
 	if s.regBuf == nil {
 		s.regBuf = make([]byte, regBufSize)
 	}
-	sets := make([]RegSet, 0, len(regSets))
+	sets := make([]format.RegSet, 0, len(regSets))
 	for _, rs := range regSets {
 		n, err := getRegSet(tid, rs.typ, s.regBuf)
 		if rs.optional && (errors.Is(err, unix.ENODEV) || errors.Is(err, unix.EINVAL)) {
@@ -193,7 +189,7 @@ func (s *session) registers(tid int) ([]RegSet, error) {
 		if err != nil {
 			return nil, &TaskError{Op: "getregset " + rs.name, Tid: tid, Err: err}
 		}
-		sets = append(sets, RegSet{Type: rs.typ, Data: bytes.Clone(s.regBuf[:n])})
+		sets = append(sets, format.RegSet{Type: rs.typ, Data: bytes.Clone(s.regBuf[:n])})
 	}
 	return sets, nil
 }

@@ -6,6 +6,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+
+	"github.com/procsnap/procsnap/format"
 )
 
 // Frozen is a frozen process. Freezing needs Linux.
@@ -23,7 +25,7 @@ func (f *Frozen) Tasks() []int { return nil }
 func (f *Frozen) Exited() []int { return nil }
 
 // Registers returns an error wrapping errors.ErrUnsupported.
-func (f *Frozen) Registers(tid int) ([]RegSet, error) {
+func (f *Frozen) Registers(tid int) ([]format.RegSet, error) {
 	return nil, fmt.Errorf("registers of %d: %w", tid, errors.ErrUnsupported)
 }
 

@@ -1,11 +1,11 @@
-package ptrace
+package format
 
 import (
 	"encoding/binary"
 	"testing"
 )
 
-func TestPrstatusWords(t *testing.T) {
+func TestUserRegsWords(t *testing.T) {
 	regs := make([]byte, 216)
 	binary.LittleEndian.PutUint64(regs[16*8:], 0x401000)
 	binary.LittleEndian.PutUint64(regs[19*8:], 0x7ffc0000)
