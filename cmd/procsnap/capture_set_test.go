@@ -233,10 +233,8 @@ func TestCaptureSetSurvives(t *testing.T) {
 // namespace.
 func TestCaptureSetNamespace(t *testing.T) {
 	setNeedRoot(t)
-	if _, err := exec.LookPath("unshare"); err != nil {
-		t.Skip("unshare (util-linux) is needed for a PID namespace")
-	}
-	bin := proctest.BuildC(t, "set/tree.c") // in a directory every user can read
+	proctest.NeedProgram(t, "unshare", "util-linux") // for a PID namespace
+	bin := proctest.BuildC(t, "set/tree.c")          // in a directory every user can read
 	dir := t.TempDir()
 	const uid = "54321"
 	// The targets wait on a FIFO opened read-write: it never ends, and no

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"github.com/procsnap/procsnap/snapshot/capture"
+
+	"github.com/procsnap/procsnap/internal/proctest"
 )
 
 // TestExportCoreLiveC captures the C target twice (readable regions only,
@@ -16,7 +18,7 @@ import (
 // function each one blocks in, a global set at run time, and what gdb
 // reads in the PROT_NONE region.
 func TestExportCoreLiveC(t *testing.T) {
-	ecLookTool(t, "gdb", "gdb")
+	proctest.NeedProgram(t, "gdb", "gdb")
 	exe := ecBuildC(t)
 	lt := ecStart(t, exe)
 	const threads = 4 // main and three readers
@@ -74,7 +76,7 @@ func TestExportCoreLiveC(t *testing.T) {
 // TestExportCoreLiveGo captures a Go program: gdb lists every captured
 // thread and reads a package variable set at run time.
 func TestExportCoreLiveGo(t *testing.T) {
-	ecLookTool(t, "gdb", "gdb")
+	proctest.NeedProgram(t, "gdb", "gdb")
 	exe := ecBuildGo(t)
 	lt := ecStart(t, exe)
 	lt.waitInRead(t, 3)

@@ -28,22 +28,9 @@ import (
 // core, and check it with gdb. They skip only where a tool is missing
 // outside CI; in CI a missing gdb or gcc is a failure.
 
-// ecLookTool finds a tool the live tests need.
-func ecLookTool(t *testing.T, name, pkg string) string {
-	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s is missing in CI (install %s): %v", name, pkg, err)
-		}
-		t.Skipf("%s not installed (%s): skipping the live export-core test", name, pkg)
-	}
-	return p
-}
-
 // ecBuildC builds testdata/elfcore/target.c for gdb (-g -O0).
 func ecBuildC(t *testing.T) string {
-	ecLookTool(t, "gcc", "gcc")
+	proctest.NeedProgram(t, "gcc", "gcc")
 	return proctest.BuildC(t, "elfcore/target.c", "-g", "-O0")
 }
 
@@ -216,7 +203,7 @@ type ecGDBOutput struct {
 // and the gdb commands whose output it holds.
 func ecGDB(t *testing.T, exe, core string, sections ...[2]string) ecGDBOutput {
 	t.Helper()
-	gdb := ecLookTool(t, "gdb", "gdb")
+	gdb := proctest.NeedProgram(t, "gdb", "gdb")
 	args := []string{"-batch", "-nx", "-iex", "set debuginfod enabled off", "-iex", "set auto-load safe-path /"}
 	for _, s := range sections {
 		args = append(args, "-ex", "echo @@"+s[0]+"\\n", "-ex", s[1])

@@ -62,7 +62,7 @@ func xsChecks(seed uint64, avx512 bool) []xsCheck {
 // AVX-512 this needs the XSAVE layout the capture records (the kernel's
 // buffer is not in the layout gdb 13 assumes).
 func TestExportCoreLiveXState(t *testing.T) {
-	ecLookTool(t, "gdb", "gdb")
+	proctest.NeedProgram(t, "gdb", "gdb")
 	exe := xsBuild(t)
 	lt := ecStart(t, exe)
 	mode := strings.TrimPrefix(lt.ready, "ready ")
@@ -130,6 +130,6 @@ func xsCheckExport(t *testing.T, archive string) {
 
 // xsBuild builds testdata/elfcore/xstate.c for gdb (-g -O1).
 func xsBuild(t *testing.T) string {
-	ecLookTool(t, "gcc", "gcc")
+	proctest.NeedProgram(t, "gcc", "gcc")
 	return proctest.BuildC(t, "elfcore/xstate.c", "-g", "-O1")
 }

@@ -6,7 +6,6 @@ package main
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -16,9 +15,7 @@ import (
 
 // faultUnprivileged runs procsnap as nobody against a root target.
 func faultUnprivileged(t *testing.T, tools faultTools, tg *faultTarget) {
-	if _, err := exec.LookPath("setpriv"); err != nil {
-		t.Skip("setpriv (util-linux) is not installed")
-	}
+	proctest.NeedProgram(t, "setpriv", "util-linux")
 	outDir := t.TempDir()
 	for _, d := range []string{filepath.Dir(outDir), outDir} {
 		if err := os.Chmod(d, 0o777); err != nil {

@@ -46,9 +46,7 @@ func TestMakeDemoNobody(t *testing.T) {
 	if os.Getuid() != 0 {
 		t.Skip("switching to nobody needs root; as an ordinary user TestMakeDemo is this test")
 	}
-	if _, err := exec.LookPath("setpriv"); err != nil {
-		t.Skip("setpriv (util-linux) is not installed")
-	}
+	proctest.NeedProgram(t, "setpriv", "util-linux")
 	dir := checkoutCopy(t)
 	tmp := shortTempDir(t)
 	home := filepath.Join(tmp, "home")

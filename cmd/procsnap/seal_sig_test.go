@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/procsnap/procsnap/format"
+	"github.com/procsnap/procsnap/internal/proctest"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -128,9 +129,7 @@ func TestSignatureSealed(t *testing.T) {
 // TestSignatureSshKeygen: ssh-keygen -Y verify checks a signature file
 // split as docs/FORMAT.md says.
 func TestSignatureSshKeygen(t *testing.T) {
-	if _, err := exec.LookPath("ssh-keygen"); err != nil {
-		t.Skip("ssh-keygen not installed (openssh-client; .ci/run installs it)")
-	}
+	proctest.NeedProgram(t, "ssh-keygen", "openssh-client")
 	k := newSealKeys(t)
 	path, _, plain := writeSample(t)
 	signFile(t, k.signer, path, plain, nil)

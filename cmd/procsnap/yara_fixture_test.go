@@ -12,6 +12,7 @@ import (
 
 	"github.com/procsnap/procsnap/format"
 	"github.com/procsnap/procsnap/format/formattest"
+	"github.com/procsnap/procsnap/internal/proctest"
 )
 
 // The archives of the yara verb's tests: regions described page by page,
@@ -89,9 +90,7 @@ func writeYaraArchive(t *testing.T, path string, pid int, comm string, regions [
 // needYaraProgram skips where yara is not installed (CI installs it).
 func needYaraProgram(t *testing.T) {
 	t.Helper()
-	if _, err := exec.LookPath("yara"); err != nil {
-		t.Skip("yara is not installed (apt-get install yara)")
-	}
+	proctest.NeedProgram(t, "yara", "yara")
 }
 
 // yaraOnFile runs `yara -s -L -e RULES FILE` and returns its matches as

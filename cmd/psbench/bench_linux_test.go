@@ -20,9 +20,7 @@ func TestMain(m *testing.M) { proctest.Main(m) }
 // 24 MiB "big" one, and checks that every figure is there and that its
 // tables parse back. It never judges the figures: timing is for make bench.
 func TestHarnessTiny(t *testing.T) {
-	if os.Geteuid() != 0 {
-		t.Skip("needs root: procsnap and gcore ptrace the target (CI runs as root)")
-	}
+	proctest.NeedRoot(t, "procsnap and gcore ptrace the target")
 	ci := os.Getenv("CI") != ""
 	dir := t.TempDir()
 	procsnap := proctest.ProcsnapRelease(t)

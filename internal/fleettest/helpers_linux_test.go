@@ -16,7 +16,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
@@ -36,43 +35,18 @@ var packages = map[string]string{
 	"gcc":              "gcc",
 }
 
-// need returns the absolute path of program name. A missing program fails
-// the test in CI (CI=true), where .ci/run must have installed it, and skips
-// it elsewhere.
+// need returns the absolute path of program name: proctest.NeedProgram
+// with its Debian package.
 func need(t *testing.T, name string) string {
 	t.Helper()
-	p, err := exec.LookPath(name)
-	if err != nil && name == "sshd" {
-		// Debian puts sshd in /usr/sbin, which is not always on PATH.
-		if _, serr := os.Stat("/usr/sbin/sshd"); serr == nil {
-			p, err = "/usr/sbin/sshd", nil
-		}
-	}
-	if err == nil {
-		p, err = filepath.Abs(p)
-	}
-	if err != nil {
-		missing(t, "%s not found (Debian package %s; .ci/run installs it): %v", name, packages[name], err)
-	}
-	return p
+	return proctest.NeedProgram(t, name, packages[name])
 }
 
 // needRoot stops the test unless it runs as root: procsnap traces targets
 // that are not its children, and sshd switches to the user who logs in.
 func needRoot(t *testing.T) {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		missing(t, "needs root: procsnap attaches to a process it did not start, and sshd logs root in (euid %d)", os.Geteuid())
-	}
-}
-
-// missing fails the test in CI and skips it elsewhere.
-func missing(t *testing.T, format string, args ...any) {
-	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatalf(format, args...)
-	}
-	t.Skipf(format, args...)
+	proctest.NeedRoot(t, "procsnap attaches to a process it did not start, and sshd logs root in")
 }
 
 func TestMain(m *testing.M) { proctest.Main(m) }

@@ -3,7 +3,6 @@ package realprog
 import (
 	"crypto/rand"
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
@@ -26,28 +25,16 @@ func source(name string) string {
 	return filepath.Join("..", "..", "testdata", "realprog", name)
 }
 
-// need stops the test when it cannot run: not root, or a program missing.
-// In CI (CI set) that is a failure, elsewhere a skip. Then it builds
+// need stops the test when it cannot run (proctest.Unavailable: a failure
+// in CI, a skip elsewhere): not root, or a program missing. Then it builds
 // procsnap, before the test starts a program that keeps the CPU busy.
 func need(t *testing.T, progs ...string) {
 	t.Helper()
-	if os.Geteuid() != 0 {
-		unavailable(t, "capture needs root: the tests ptrace programs that run as other users")
-	}
+	proctest.NeedRoot(t, "capture ptraces programs that run as other users")
 	for _, p := range append([]string{"gdb"}, progs...) {
-		if _, err := exec.LookPath(p); err != nil {
-			unavailable(t, fmt.Sprintf("%s is not installed (.ci/run installs it): %v", p, err))
-		}
+		proctest.NeedProgram(t, p, p+" (.ci/run installs it)")
 	}
 	proctest.ProcsnapRelease(t)
-}
-
-func unavailable(t *testing.T, why string) {
-	t.Helper()
-	if os.Getenv("CI") != "" {
-		t.Fatal(why)
-	}
-	t.Skip(why)
 }
 
 // newSecret is a string that cannot be in memory by chance.

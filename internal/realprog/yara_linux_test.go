@@ -3,13 +3,14 @@ package realprog
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/procsnap/procsnap/internal/proctest"
 )
 
 // yaraJSON is what checkYara reads of yara --json.
@@ -41,9 +42,7 @@ const maxYaraRuns = 3
 // run extracted with procsnap extract finds the same addresses.
 func checkYara(t *testing.T, tg target, archive string) {
 	t.Helper()
-	if _, err := exec.LookPath("yara"); err != nil {
-		unavailable(t, fmt.Sprintf("yara is not installed (.ci/run installs it): %v", err))
-	}
+	proctest.NeedProgram(t, "yara", "yara")
 	rules := filepath.Join(t.TempDir(), "secret.yar")
 	prefix, rest := tg.secret[:len(tg.secret)-8], tg.secret[len(tg.secret)-8:]
 	text := fmt.Sprintf(`rule SecretText { strings: $a = %q condition: $a }

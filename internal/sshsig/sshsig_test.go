@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/procsnap/procsnap/internal/proctest"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -17,9 +18,7 @@ import (
 // key file and the signer.
 func keygen(t *testing.T, dir string) (string, ssh.Signer) {
 	t.Helper()
-	if _, err := exec.LookPath("ssh-keygen"); err != nil {
-		t.Skip("ssh-keygen not installed (openssh-client; .ci/run installs it)")
-	}
+	proctest.NeedProgram(t, "ssh-keygen", "openssh-client")
 	key := filepath.Join(dir, "id_ed25519")
 	if out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "examiner@lab", "-f", key).CombinedOutput(); err != nil {
 		t.Fatalf("ssh-keygen: %v\n%s", err, out)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/procsnap/procsnap/format"
 	"github.com/procsnap/procsnap/format/formattest"
+	"github.com/procsnap/procsnap/internal/proctest"
 )
 
 const tps = 4096
@@ -179,18 +180,12 @@ func (c *parsedCore) loads() []progHeader {
 	return out
 }
 
-// readelf runs `readelf -W -n -l` and fails on anything on stderr. It skips
-// only where readelf is missing outside CI.
+// readelf runs `readelf -W -n -l` and fails on anything on stderr. A
+// missing readelf is proctest.Unavailable.
 func readelf(t *testing.T, path string) string {
 	t.Helper()
-	if _, err := exec.LookPath("readelf"); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("readelf is missing in CI (install binutils): %v", err)
-		}
-		t.Skip("readelf not installed (binutils)")
-	}
 	var stdout, stderr bytes.Buffer
-	cmd := exec.Command("readelf", "-W", "-n", "-l", path)
+	cmd := exec.Command(proctest.NeedProgram(t, "readelf", "binutils"), "-W", "-n", "-l", path)
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
 		t.Fatalf("readelf: %v\n%s", err, stderr.String())
@@ -210,17 +205,11 @@ func readFile(t testing.TB, path string) []byte {
 	return b
 }
 
-// gdbCore runs gdb in batch mode on a core alone and returns its stdout.
-// It skips only where gdb is missing outside CI.
+// gdbCore runs gdb in batch mode on a core alone and returns its stdout. A
+// missing gdb is proctest.Unavailable.
 func gdbCore(t *testing.T, core string, cmds ...string) string {
 	t.Helper()
-	gdb, err := exec.LookPath("gdb")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("gdb is missing in CI: %v", err)
-		}
-		t.Skip("gdb not installed")
-	}
+	gdb := proctest.NeedProgram(t, "gdb", "gdb")
 	args := []string{"-batch", "-nx", "-iex", "set debuginfod enabled off"}
 	for _, c := range cmds {
 		args = append(args, "-ex", c)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/procsnap/procsnap/format"
 	"github.com/procsnap/procsnap/format/formattest"
+	"github.com/procsnap/procsnap/internal/proctest"
 )
 
 const pg = 4096
@@ -92,9 +93,8 @@ func needYara(t testing.TB) {
 	if runtime.GOOS != "linux" {
 		t.Skip("yara scans need Linux (memfd_create)")
 	}
-	if _, err := exec.LookPath("yara"); err != nil {
-		t.Skip("yara is not installed (apt-get install yara)")
-	}
+	proctest.NeedProgram(t, "yara", "yara")
+	proctest.NeedProgram(t, "yarac", "yara")
 }
 
 func loadRules(t testing.TB, path string) *Rules {
