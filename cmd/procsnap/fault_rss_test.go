@@ -8,11 +8,12 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/procsnap/procsnap/format/formattest"
+
+	"github.com/procsnap/procsnap/procfs"
 )
 
 // faultSampleKind picks mutants for the out-of-process sample: every
@@ -52,27 +53,16 @@ func faultTopGrowers(top []faultSample, s faultSample, k int) []faultSample {
 }
 
 // faultResetPeakRSS resets this process's RSS high-water mark (VmHWM) and
-// returns the current RSS in KiB.
+// returns it in KiB: the RSS at the reset.
 func faultResetPeakRSS() int64 {
-	_ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
-	return faultStatusKB("VmRSS:")
+	_ = procfs.Default().ResetPeakRSS(os.Getpid())
+	return faultPeakRSS()
 }
 
 // faultPeakRSS is VmHWM in KiB.
-func faultPeakRSS() int64 { return faultStatusKB("VmHWM:") }
-
-func faultStatusKB(key string) int64 {
-	b, _ := os.ReadFile("/proc/self/status")
-	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, key); ok {
-			f := strings.Fields(rest)
-			if len(f) > 0 {
-				n, _ := strconv.ParseInt(f[0], 10, 64)
-				return n
-			}
-		}
-	}
-	return 0
+func faultPeakRSS() int64 {
+	n, _ := procfs.Default().PeakRSS(os.Getpid())
+	return n >> 10
 }
 
 // faultOutOfProcess runs the sample and the top in-process growers as

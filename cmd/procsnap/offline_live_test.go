@@ -21,6 +21,8 @@ import (
 	"github.com/procsnap/procsnap/format"
 	"github.com/procsnap/procsnap/internal/proctest"
 	"github.com/procsnap/procsnap/snapshot/capture"
+
+	"github.com/procsnap/procsnap/procfs"
 )
 
 // Live tests of the offline verbs on real captures. The target is this
@@ -200,7 +202,7 @@ func checkExtractMatchesMemory(t *testing.T, pid int, archive string) {
 		t.Fatal(err)
 	}
 	defer r.Close()
-	mem, err := os.Open(fmt.Sprintf("/proc/%d/mem", pid))
+	mem, err := procfs.Default().OpenMem(pid)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,8 @@ import (
 	"github.com/procsnap/procsnap/format"
 	"github.com/procsnap/procsnap/internal/proctest"
 	"golang.org/x/sys/unix"
+
+	"github.com/procsnap/procsnap/procfs"
 )
 
 // contentTarget is a running testdata/capture/content.c.
@@ -135,7 +137,7 @@ func checkDescs(t *testing.T, r *format.Reader, maps []byte) {
 // 1 GiB with /proc/PID/mem of the stopped target. Pages the archive calls
 // unreadable must not be readable there either.
 func checkAgainstMemory(t *testing.T, r *format.Reader, pid int) {
-	mem, err := os.Open(fmt.Sprintf("/proc/%d/mem", pid))
+	mem, err := procfs.Default().OpenMem(pid)
 	if err != nil {
 		t.Fatal(err)
 	}
