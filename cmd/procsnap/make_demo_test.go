@@ -1,7 +1,6 @@
 package main
 
 import (
-	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/procsnap/procsnap/internal/proctest"
+
+	"github.com/procsnap/procsnap/procfs"
 )
 
 // demoSteps are the labels make demo prints, in order.
@@ -107,7 +108,7 @@ func checkDemoOutput(t *testing.T, out string) {
 		t.Fatalf("make demo does not say which PID it captures:\n%s", out)
 	}
 	pid, _ := strconv.Atoi(m[1])
-	if exe, err := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid)); err == nil && strings.Contains(exe, "procsnap-demo.") {
+	if exe, err := procfs.Default().Exe(pid); err == nil && strings.Contains(exe, "procsnap-demo.") {
 		t.Errorf("the demo target (PID %d, %s) still runs after make demo returned", pid, exe)
 	}
 }

@@ -87,7 +87,7 @@ func startContent(tb testing.TB) *contentTarget {
 func TestCaptureKnownContent(t *testing.T) {
 	ct := startContent(t)
 	proctest.Suspend(t, ct.PID)
-	maps, err := os.ReadFile(fmt.Sprintf("/proc/%d/maps", ct.PID))
+	maps, _, err := procfs.Default().Maps(ct.PID)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,12 +1,10 @@
 package ptrace
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
 	"maps"
-	"os"
 	"runtime"
 	"slices"
 	"strconv"
@@ -18,6 +16,8 @@ import (
 	"github.com/procsnap/procsnap/format"
 	"github.com/procsnap/procsnap/internal/proctest"
 	"golang.org/x/sys/unix"
+
+	"github.com/procsnap/procsnap/procfs"
 )
 
 func TestFreezeThaw64Threads(t *testing.T) {
@@ -82,35 +82,22 @@ func TestRegisters(t *testing.T) {
 	}
 }
 
-type mapping struct {
-	start, end uint64
-	perms      string
-}
-
-type mappings []mapping
+// mappings are a target's maps, read through procfs.
+type mappings []procfs.Mapping
 
 func (m mappings) find(addr uint64) (string, bool) {
 	for _, r := range m {
-		if r.start <= addr && addr < r.end {
-			return r.perms, true
+		if r.Start <= addr && addr < r.End {
+			return r.Perms, true
 		}
 	}
 	return "", false
 }
 
 func readMaps(t *testing.T, pid int) mappings {
-	f, err := os.Open(fmt.Sprintf("/proc/%d/maps", pid))
+	_, m, err := procfs.Default().Maps(pid)
 	if err != nil {
 		t.Fatal(err)
-	}
-	defer f.Close()
-	var m mappings
-	for sc := bufio.NewScanner(f); sc.Scan(); {
-		fields := strings.Fields(sc.Text())
-		lo, hi, _ := strings.Cut(fields[0], "-")
-		start, _ := strconv.ParseUint(lo, 16, 64)
-		end, _ := strconv.ParseUint(hi, 16, 64)
-		m = append(m, mapping{start, end, fields[1]})
 	}
 	return m
 }
