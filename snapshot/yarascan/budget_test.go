@@ -38,3 +38,22 @@ func TestBudget(t *testing.T) {
 		t.Errorf("cancelled wait: %v", err)
 	}
 }
+
+// TestBatchRuns: batches fit the open-file limit with every batch in
+// flight, and stay between 64 and 8192 runs.
+func TestBatchRuns(t *testing.T) {
+	for _, c := range []struct{ limit, procs, want int }{
+		{1024, 4, 128},
+		{20000, 4, 3290},
+		{1 << 20, 6, 8192},
+		{256, 4, 64},
+	} {
+		got := batchRuns(c.limit, c.procs)
+		if got != c.want {
+			t.Errorf("batchRuns(%d, %d) = %d, want %d", c.limit, c.procs, got, c.want)
+		}
+		if c.limit > 256+64*(c.procs+2) && got*(c.procs+2) > c.limit-256 {
+			t.Errorf("batchRuns(%d, %d) = %d: %d batches in flight exceed the limit", c.limit, c.procs, got, c.procs+2)
+		}
+	}
+}

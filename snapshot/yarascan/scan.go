@@ -22,7 +22,7 @@ type Options struct {
 	// BatchBytes and BatchRuns bound a batch, the runs one yara process
 	// scans; a run larger than BatchBytes is a batch of its own.
 	BatchBytes uint64 // default 64 MiB
-	BatchRuns  int    // default 256 (each run is a descriptor of yara's)
+	BatchRuns  int    // default 8192, fewer where the open-file limit is lower (each run is a descriptor of yara's)
 	// Procs is how many yara processes scan batches at once (default twice
 	// the number of CPUs, at most 6: a yara waits on page faults and on
 	// unmapping each run, and another one runs meanwhile). Threads is each
@@ -36,16 +36,29 @@ type Options struct {
 	Workers int
 }
 
+// batchRuns is how many runs a batch may hold when procsnap and its yara
+// children may open limit files: every run of a batch is a memfd, held by
+// procsnap from its fill to the end of its scan (procs batches scanning,
+// one being filled, one waiting for its hits to be read) and inherited by
+// its yara, which opens the rules, the scan list and each run's file above
+// them. A yara process costs tens of milliseconds to start (its libraries'
+// relocations), so a capture with thousands of small runs (a busy JVM's
+// heap: 25,000 runs in 610 MiB) is scanned much faster in a few large
+// batches than in many small ones.
+func batchRuns(limit, procs int) int {
+	return min(max((limit-256)/(procs+2), 64), 8192)
+}
+
 func (o Options) withDefaults() Options {
 	if o.BatchBytes == 0 {
 		o.BatchBytes = 64 << 20
 	}
-	if o.BatchRuns <= 0 {
-		o.BatchRuns = 256
-	}
 	cpus := runtime.NumCPU()
 	if o.Procs <= 0 {
 		o.Procs = min(2*cpus, 6)
+	}
+	if o.BatchRuns <= 0 {
+		o.BatchRuns = batchRuns(childFDLimit(), o.Procs)
 	}
 	if o.Threads <= 0 {
 		o.Threads = min(max(cpus/o.Procs, 1), 32)
