@@ -47,22 +47,7 @@ func TestSSHStream(t *testing.T) {
 		// for "-" as for one archive.
 		other := startTarget(t, targetBin)
 		set := filepath.Join(t.TempDir(), "set.tar")
-		out, err := os.OpenFile(set, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-		if err != nil {
-			t.Fatal(err)
-		}
-		cmd := srv.command(append([]string{procsnap, "capture", "-o", "-"}, pids(tg, other)...)...)
-		cmd.Stdout = out
-		r := run(t, cmd)
-		if err := out.Close(); err != nil {
-			t.Fatal(err)
-		}
-		if r.code != 0 {
-			t.Fatalf("%s: exit %d\n%s", strings.Join(cmd.Args, " "), r.code, r.stderr)
-		}
-		if printed, got := printedDigest(t, r.stderr, "-"), fileDigest(t, set); printed != got {
-			t.Errorf("the host printed SHA-256 %s, the set that arrived has %s", printed, got)
-		}
+		arrive(t, srv.command(append([]string{procsnap, "capture", "-o", "-"}, pids(tg, other)...)...), set)
 		examineSet(t, procsnap, set, tg, other)
 	})
 
@@ -88,12 +73,20 @@ func TestSSHStream(t *testing.T) {
 	})
 }
 
-// stream runs ssh cmd with its stdout into archive (as `> x.psnap` does) and
-// checks what arrived: exit 0, the digest printed for "-" equals the file's,
-// and the archive passes examine.
+// stream runs ssh cmd with its stdout into archive (as `> x.psnap` does),
+// checks that it arrived whole (arrive) and that the archive passes
+// examine.
 func stream(t *testing.T, procsnap string, c *exec.Cmd, archive string, tg target) {
 	t.Helper()
-	out, err := os.OpenFile(archive, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	arrive(t, c, archive)
+	examine(t, procsnap, archive, tg)
+}
+
+// arrive runs ssh cmd with its stdout into the new file path and checks
+// what arrived: exit 0, and the digest printed for "-" is the file's.
+func arrive(t *testing.T, c *exec.Cmd, path string) {
+	t.Helper()
+	out, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,9 +98,8 @@ func stream(t *testing.T, procsnap string, c *exec.Cmd, archive string, tg targe
 	if r.code != 0 {
 		t.Fatalf("%s: exit %d\n%s", strings.Join(c.Args, " "), r.code, r.stderr)
 	}
-	printed, got := printedDigest(t, r.stderr, "-"), fileDigest(t, archive)
+	printed, got := printedDigest(t, r.stderr, "-"), fileDigest(t, path)
 	if printed != got {
-		t.Errorf("the host printed SHA-256 %s, the archive that arrived has %s", printed, got)
+		t.Errorf("the host printed SHA-256 %s, the file that arrived has %s", printed, got)
 	}
-	examine(t, procsnap, archive, tg)
 }
