@@ -68,11 +68,14 @@ fuzz:
 # limit on one BENCH_SIZE target (median of BENCH_RUNS runs), then
 # procsnap alone on a BENCH_BIG target, prints the table and writes
 # BENCH_DOC; then, outside quick mode, the format and procfs
-# micro-benchmarks. Needs root (ptrace), cc, gdb and zstd.
+# micro-benchmarks and procsnap yara against yara on a raw file (printed;
+# docs/PERFORMANCE.md's yara section is written from it by hand). Needs root
+# (ptrace), cc, gdb, zstd and yara.
 bench: build
 	$(GO) run ./cmd/psbench -procsnap ./procsnap -size $(BENCH_SIZE) -runs $(BENCH_RUNS) -big-size $(BENCH_BIG) $(if $(filter 1,$(BENCH_BIG_GCORE)),-big-gcore) $(if $(BENCH_DOC),-doc $(BENCH_DOC))
 ifneq ($(BENCH_QUICK),1)
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./format/ ./procfs/
+	$(GO) test -run '^$$' -bench Throughput -benchtime 5x ./snapshot/yarascan/
 endif
 
 install: build
