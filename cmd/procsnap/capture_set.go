@@ -304,17 +304,14 @@ func (cs *captureSet) close() error {
 	cs.man.Finished = time.Now().UTC().Format(time.RFC3339Nano)
 	man, _ := json.MarshalIndent(cs.man, "", "  ") // only marshalable fields
 	err := errors.Join(cs.out.file("SHA256SUMS", []byte(sums.String())), cs.out.file("manifest.json", append(man, '\n')))
-	if err = errors.Join(err, cs.out.close()); err != nil {
+	lines, cerr := cs.out.close()
+	if err = errors.Join(err, cerr); err != nil {
 		return err
 	}
-	if t, ok := cs.out.(*tarSet); ok && !cs.o.quiet {
-		fmt.Fprintln(cs.stderr, t.digest("-"))
-	}
-	if t, ok := cs.out.(*tarFile); ok && !cs.o.quiet {
-		for _, n := range t.notes {
-			fmt.Fprintln(cs.stderr, n)
+	if !cs.o.quiet {
+		for _, l := range lines {
+			fmt.Fprintln(cs.stderr, l)
 		}
-		fmt.Fprintln(cs.stderr, t.digest(t.out.name))
 	}
 	return nil
 }

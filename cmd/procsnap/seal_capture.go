@@ -237,11 +237,10 @@ func (s *sealer) commit(out *output, res *capture.Result, force bool) ([]string,
 		}
 	}
 	if s.sidecar != "" {
-		line := fmt.Sprintf("%x  %s\n", sum, filepath.Base(out.name))
-		if err := writeSideFile(s.sidecar, []byte(line), force); err != nil {
+		if note, err := writeSidecar(s.sidecar, sum[:], out.name, force); err != nil {
 			errs = append(errs, err)
 		} else {
-			notes = append(notes, fmt.Sprintf("procsnap: checksum: %s (sha256sum -c %s, in its directory)", s.sidecar, filepath.Base(s.sidecar)))
+			notes = append(notes, note)
 		}
 	}
 	return notes, errors.Join(errs...)
@@ -264,6 +263,16 @@ func (s *sealer) writeSignature(out *output, res *capture.Result, sum [32]byte, 
 
 // writeSideFile writes a small file beside the archive under the output
 // rules (mode 0600; with --force a new file renamed over the old one).
+// writeSidecar writes the sidecar path: the line sha256sum prints for the
+// file name whose SHA-256 is sum. It returns the summary's note on it.
+func writeSidecar(path string, sum []byte, name string, force bool) (string, error) {
+	line := fmt.Sprintf("%x  %s\n", sum, filepath.Base(name))
+	if err := writeSideFile(path, []byte(line), force); err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("procsnap: checksum: %s (sha256sum -c %s, in its directory)", path, filepath.Base(path)), nil
+}
+
 func writeSideFile(path string, data []byte, force bool) error {
 	out, err := openOutput(path, force, io.Discard, "a file")
 	if err != nil {

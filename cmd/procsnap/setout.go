@@ -33,7 +33,9 @@ type setOutput interface {
 	done(keep bool) ([]setFile, error)
 	// file writes a whole small file (SHA256SUMS, manifest.json).
 	file(name string, data []byte) error
-	close() error
+	// close ends the set and returns the summary's last lines: the
+	// digest of a tar, as sha256sum prints it, and notes on side files.
+	close() ([]string, error)
 }
 
 // setFile is one file of a set with its digest.
@@ -108,7 +110,7 @@ func (d *dirSet) file(name string, data []byte) error {
 	return err
 }
 
-func (d *dirSet) close() error { return nil }
+func (d *dirSet) close() ([]string, error) { return nil, nil }
 
 // tarSet writes a set as a tar stream.
 type tarSet struct {
@@ -177,7 +179,13 @@ func (t *tarSet) file(name string, data []byte) error {
 	return err
 }
 
-func (t *tarSet) close() error { return t.tw.Close() }
+// close ends the tar stream; its digest is printed for "-".
+func (t *tarSet) close() ([]string, error) {
+	if err := t.tw.Close(); err != nil {
+		return nil, err
+	}
+	return []string{t.digest("-")}, nil
+}
 
 // digest is the line sha256sum prints for the whole tar stream written
 // as name: what the examiner compares with the file that arrived.
@@ -197,8 +205,7 @@ type tarFile struct {
 	*tarSet
 	out     *output
 	force   bool
-	sidecar string   // FILE.tar.sha256, or "" for none
-	notes   []string // what close adds to the summary
+	sidecar string // FILE.tar.sha256, or "" for none
 }
 
 func openTarFile(o captureOpts, stdout io.Writer, partSize int) (*tarFile, error) {
@@ -219,22 +226,22 @@ func openTarFile(o captureOpts, stdout io.Writer, partSize int) (*tarFile, error
 
 // close ends the tar stream and puts the file in place, then writes the
 // sidecar. After a write error the file is kept as far as it goes.
-func (t *tarFile) close() error {
-	if err := t.tarSet.close(); err != nil {
-		return fmt.Errorf("write %s: %w (%s)", t.out.name, err, t.out.keep())
+func (t *tarFile) close() ([]string, error) {
+	if err := t.tw.Close(); err != nil {
+		return nil, fmt.Errorf("write %s: %w (%s)", t.out.name, err, t.out.keep())
 	}
 	if err := t.out.commit(); err != nil {
-		return err
+		return nil, err
 	}
-	if t.sidecar == "" {
-		return nil
+	var lines []string
+	if t.sidecar != "" {
+		note, err := writeSidecar(t.sidecar, t.stream.h.Sum(nil), t.out.name, t.force)
+		if err != nil {
+			return nil, err
+		}
+		lines = append(lines, note)
 	}
-	line := fmt.Sprintf("%x  %s\n", t.stream.h.Sum(nil), filepath.Base(t.out.name))
-	if err := writeSideFile(t.sidecar, []byte(line), t.force); err != nil {
-		return err
-	}
-	t.notes = append(t.notes, fmt.Sprintf("procsnap: checksum: %s (sha256sum -c %s, in its directory)", t.sidecar, filepath.Base(t.sidecar)))
-	return nil
+	return append(lines, t.digest(t.out.name)), nil
 }
 
 // hashCount passes bytes on, hashing and counting them.
