@@ -74,7 +74,8 @@ const reading = `## Reading the targets
   compresses; procsnap reads and compresses in one pass while the target runs.
 - **Archive vs zstd -1** pays for random access (independent frames per chunk, 9 bytes of state and
   hash per page) and for the pages that changed during the capture: their pre-copied version
-  stays in the archive beside the final one.
+  stays in the archive beside the final one. ` + "`--level default`" + ` makes it smaller than zstd -1: see
+  "Compression levels" below the figures of this harness.
 - **Peak RSS beyond the changed pages**: procsnap keeps the pages that changed since the pre-copy
   until the thaw, so those grow with the target's write rate; the rest (a few reusable pre-copy
   buffers, 8 bytes of fingerprint per page, the part of the page store faulted in before the
