@@ -47,6 +47,7 @@ type session struct {
 	cp       *copier
 	keyed    *keyedHash
 	fps      fingerprints // what the pre-copy saw
+	fpMem    fpArena      // where fps keeps them
 	changes  changeSource
 	store    *pageStore // pages kept under the freeze
 	frozen   *ptrace.Frozen
@@ -129,7 +130,8 @@ func (s *session) endIncomplete(ctx context.Context, stage string, cause error) 
 	return &ended{res, err}
 }
 
-// release frees what the capture held: /proc/PID/mem and the page store.
+// release frees what the capture held: /proc/PID/mem, the page store and
+// the fingerprints.
 func (s *session) release() {
 	if s.cp != nil {
 		s.cp.close()
@@ -137,6 +139,8 @@ func (s *session) release() {
 	if s.store != nil {
 		s.store.release()
 	}
+	s.fps.runs = nil
+	s.fpMem.release()
 }
 
 // prepare gathers the metadata and opens what reading needs, before

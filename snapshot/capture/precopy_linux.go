@@ -73,7 +73,7 @@ func (s *session) precopyRun(ctx context.Context, p *regionPlan, r planRun, pool
 		pc := &piece{start: a, buf: buf[:b-a], file: fileOf(p, r.kind), useMem: p.useMem}
 		s.cp.readPiece(ctx, pc)
 		st.note(pc)
-		fps := make([]uint64, pc.done/int(s.pageSize))
+		fps := s.fpMem.alloc(pc.done / int(s.pageSize))
 		s.fingerprint(pc, fps)
 		s.fps.add(fpRun{start: a, end: a + uint64(pc.done), fps: fps})
 		if err := s.writePiece(pc, func() { pool.put(buf) }); err != nil {
