@@ -62,7 +62,12 @@ const reading = `## Reading the targets
   fingerprint, or when fewer pages are re-read.
 - **Frozen vs gcore** depends on the target: gcore stops it while it writes the whole core. Here the
   target has no PROT_NONE reservations, so gcore writes only its memory (on targets with large
-  reservations it writes several times more and stops them for seconds).
+  reservations it writes several times more and stops them for seconds). Re-reading and
+  fingerprinting 2 GiB takes at least ~250 ms on two CPUs, so 5× shorter than gcore here needs a
+  freeze that re-reads only the pages written since the pre-copy: that takes the kernel's write
+  tracking, soft-dirty, which this kernel lacks (userfaultfd write-protection would need code run
+  inside the target, which procsnap does not do). On kernels that have it, ` + "`--track-writes`" + ` does
+  it (see the Debian 6.1 section below).
 - **Wall vs zstd -1 -T2 of the same bytes**: the pre-copy compresses every page once at zstd's
   fastest level, and on this mix that alone costs procsnap about what zstd's whole run costs (the
   two compress text at about the same speed, recognise random pages as incompressible almost for
@@ -71,7 +76,11 @@ const reading = `## Reading the targets
   twice, hash every page (xxh64) and the archive (SHA-256), compress the changed pages again, and
   fsync the archive (zstd does not sync its output).
 - **Wall vs gcore + zstd**: gcore writes the whole core to a file that zstd then reads back and
-  compresses; procsnap reads and compresses in one pass while the target runs.
+  compresses; procsnap reads and compresses in one pass while the target runs. 1.8× faster means
+  finishing well before zstd -1 -T2 alone finishes on the same bytes, while compressing them at
+  the same level: on two CPUs procsnap's compression alone costs about zstd's whole run, so this
+  bound needs more CPUs than zstd's two (procsnap compresses on every CPU) or a faster codec,
+  which would break the archive bound.
 - **Archive vs zstd -1** pays for random access (independent frames per chunk, 9 bytes of state and
   hash per page) and for the pages that changed during the capture: their pre-copied version
   stays in the archive beside the final one. ` + "`--level default`" + ` makes it smaller than zstd -1: see
