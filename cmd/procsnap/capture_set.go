@@ -18,6 +18,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/procsnap/procsnap/internal/writeback"
 	"github.com/procsnap/procsnap/procfs"
 	"github.com/procsnap/procsnap/snapshot/capture"
 )
@@ -126,7 +127,7 @@ func (cs *captureSet) together(ctx context.Context, procs []proc) error {
 		if err != nil {
 			return fmt.Errorf("output %s: %w", archiveName(p), err)
 		}
-		files[i], counts[i] = f, newHashCount(newWriteback(f))
+		files[i], counts[i] = f, newHashCount(writeback.New(f))
 		targets[i] = capture.Target{PID: p.pid, W: counts[i]}
 	}
 	for i, o := range capture.Together(ctx, targets, cs.opts) {

@@ -25,6 +25,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/procsnap/procsnap/internal/writeback"
 	"golang.org/x/term"
 )
 
@@ -132,7 +133,7 @@ func createOutput(name, path string, kind outKind) (*output, error) {
 		os.Remove(path)
 		return nil, err
 	}
-	return &output{name: name, path: path, kind: kind, w: newWriteback(f), f: f, c: f, id: id}, nil
+	return &output{name: name, path: path, kind: kind, w: writeback.New(f), f: f, c: f, id: id}, nil
 }
 
 // openNode opens an existing character device or FIFO for writing as it is

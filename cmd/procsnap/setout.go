@@ -22,6 +22,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/procsnap/procsnap/internal/writeback"
 )
 
 // setOutput receives the files of a set, one after the other.
@@ -77,7 +79,7 @@ func (d *dirSet) archive(name string) (io.Writer, error) {
 	if err != nil {
 		return nil, err
 	}
-	d.cur, d.nm, d.w = f, name, newHashCount(newWriteback(f))
+	d.cur, d.nm, d.w = f, name, newHashCount(writeback.New(f))
 	return d.w, nil
 }
 

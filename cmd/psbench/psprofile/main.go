@@ -16,6 +16,7 @@ import (
 
 	"github.com/procsnap/procsnap/cmd/psbench/internal/benchtarget"
 	"github.com/procsnap/procsnap/format"
+	"github.com/procsnap/procsnap/internal/writeback"
 	"github.com/procsnap/procsnap/procfs"
 	"github.com/procsnap/procsnap/snapshot/capture"
 	"golang.org/x/sys/unix"
@@ -129,7 +130,9 @@ func profileRun(ctx context.Context, pid int, dir string, i int, mode capture.Mo
 	procfs.Default().ResetPeakRSS(os.Getpid()) //nolint:errcheck // the figure is then the process's
 	rot.to(capture.PhasePreparing)
 	start := monoNow()
-	res, err := capture.Run(ctx, pid, f, capture.Options{Mode: mode, ToolVersion: "psprofile", Progress: mk.progress})
+	// Through the writeback procsnap capture writes with, so that the
+	// fsync phase is the one procsnap pays.
+	res, err := capture.Run(ctx, pid, writeback.New(f), capture.Options{Mode: mode, ToolVersion: "psprofile", Progress: mk.progress})
 	ran := monoNow()
 	rot.to(phaseFsync)
 	serr := f.Sync()
