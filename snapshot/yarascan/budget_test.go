@@ -57,3 +57,16 @@ func TestBatchRuns(t *testing.T) {
 		}
 	}
 }
+
+// The defaults never give a yara a single scanning thread (yara 4.2 is
+// several times slower per run with one), and keep what the caller set.
+func TestOptionDefaults(t *testing.T) {
+	o := Options{}.withDefaults()
+	if o.Procs != 2 || o.Threads < 2 || o.Threads > 32 || o.BatchRuns < 64 || o.Workers < 1 || o.Memory == 0 || o.BatchBytes == 0 {
+		t.Errorf("defaults %+v: want 2 procs of 2 to 32 threads, batches of at least 64 runs, workers and budgets set", o)
+	}
+	set := Options{Procs: 3, Threads: 1, BatchRuns: 7, BatchBytes: 9, Memory: 11, Workers: 5}
+	if got := set.withDefaults(); got != set {
+		t.Errorf("withDefaults(%+v) = %+v: it changed what was set", set, got)
+	}
+}
