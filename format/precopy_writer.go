@@ -36,7 +36,7 @@ func (w *Writer) WriteFreeze(f Freeze) error {
 	if err := w.writeRecord(recFreeze, p); err != nil {
 		return err
 	}
-	w.precopy, w.frozen, w.nextRegion = false, true, 0
+	w.precopy, w.frozen, w.nextRegion, w.regionEnd = false, true, 0, 0
 	return nil
 }
 

@@ -22,12 +22,16 @@ func (w *Writer) BeginRegion(d RegionDesc) error {
 	if d.End < d.Start || d.Start%ps != 0 || d.End%ps != 0 {
 		return fmt.Errorf("region %d bounds %#x-%#x are not page-aligned and ordered", d.Index, d.Start, d.End)
 	}
+	if w.nextRegion > 0 && d.Start < w.regionEnd {
+		return fmt.Errorf("region %d %#x-%#x overlaps or precedes the region before it, which ends at %#x: regions go in address order, as one maps listing shows them", d.Index, d.Start, d.End, w.regionEnd)
+	}
 	for _, s := range []string{d.Path, d.MapsLine, d.Skip} {
 		if len(s) > MaxStringLen {
 			return fmt.Errorf("region %d: a string field of %d bytes is above the limit %d", d.Index, len(s), MaxStringLen)
 		}
 	}
 	w.nextRegion++
+	w.regionEnd = d.End
 	w.open = &openRegion{desc: d, cursor: d.Start}
 	t := w.regionType()
 	w.enqueue(&job{kind: jobRecord, typ: t, region: d.Index, start: d.Start, end: d.End, rec: appendRecord(nil, t, d.encode())})

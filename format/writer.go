@@ -46,6 +46,7 @@ type Writer struct {
 
 	// Caller-side state.
 	nextRegion int
+	regionEnd  uint64 // where the section's last region ended: the next may not start before
 	open       *openRegion
 	precopy    bool    // in the pre-copy section
 	frozen     bool    // the freeze record is written: the final section

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -305,4 +306,56 @@ func generateMaps(n int) []byte {
 		addr += 0x4000
 	}
 	return []byte(b.String())
+}
+
+// A listing read while the process changed its mappings: one mapping
+// shown twice, before and after mremap grew it (seen on Linux 6.18).
+const tornMaps = `55acd1947000-55acd1948000 r--p 00000000 fe:00 9977938                    /tmp/churn
+7f80023d1000-7f80023e5000 rw-p 00000000 00:00 0 
+7f80023eb000-7f80023f5000 rw-p 00000000 00:00 0 
+7f80023eb000-7f80023ff000 rw-p 00000000 00:00 0 
+7f80023ff000-7f8002400000 ---p 00000000 00:00 0 
+`
+
+func TestMapsTorn(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "42"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "42", "maps"), []byte(tornMaps), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fs := NewFS(dir)
+	raw, maps, err := fs.Maps(42)
+	if !errors.Is(err, ErrMapsChanging) || !strings.Contains(err.Error(), "line 4") || string(raw) != tornMaps || len(maps) != 5 {
+		t.Errorf("Maps of a listing torn every time: %d mappings, %v; want ErrMapsChanging naming line 4, and the raw bytes", len(maps), err)
+	}
+	maps, dropped, err := fs.MapsRunning(42)
+	if err != nil || dropped != 1 || len(maps) != 4 || Torn(maps) >= 0 {
+		t.Fatalf("MapsRunning: %d mappings, %d dropped, %v; want 4, 1 dropped", len(maps), dropped, err)
+	}
+	if m := maps[2]; m.Start != 0x7f80023eb000 || m.End != 0x7f80023ff000 {
+		t.Errorf("MapsRunning kept %s, want the later line (the mapping as mremap grew it)", m.Line)
+	}
+}
+
+func TestMend(t *testing.T) {
+	m := func(a, e uint64) Mapping { return Mapping{Start: a, End: e} }
+	for _, tc := range []struct {
+		name    string
+		in      []Mapping
+		want    []Mapping
+		dropped int
+	}{
+		{"ordered", []Mapping{m(1, 2), m(2, 3), m(5, 6)}, []Mapping{m(1, 2), m(2, 3), m(5, 6)}, 0},
+		{"grown", []Mapping{m(1, 2), m(3, 4), m(3, 6), m(6, 7)}, []Mapping{m(1, 2), m(3, 6), m(6, 7)}, 1},
+		{"merged over two", []Mapping{m(1, 2), m(3, 4), m(4, 5), m(3, 5), m(8, 9)}, []Mapping{m(1, 2), m(3, 5), m(8, 9)}, 2},
+		{"backwards", []Mapping{m(5, 6), m(1, 2)}, []Mapping{m(1, 2)}, 1},
+		{"empty", nil, nil, 0},
+	} {
+		got, dropped := Mend(slices.Clone(tc.in))
+		if !slices.Equal(got, tc.want) || dropped != tc.dropped || Torn(got) >= 0 {
+			t.Errorf("%s: Mend = %v, %d dropped; want %v, %d", tc.name, got, dropped, tc.want, tc.dropped)
+		}
+	}
 }

@@ -27,7 +27,7 @@ const guestRoot = "/src"
 const guestTargets = "/targets"
 
 // targetDirs are the testdata directories whose C programs the suites run.
-var targetDirs = []string{"testdata/capture", "testdata/ptrace"}
+var targetDirs = []string{"testdata/capture", "testdata/ptrace", "testdata/procfs/src"}
 
 // treeDirs are the testdata trees the suites read in place.
 var treeDirs = []string{"testdata/procfs"}
@@ -59,13 +59,14 @@ func build(ctx context.Context, root, work string, suites []suite) (*artifacts, 
 		srcs, _ := filepath.Glob(filepath.Join(root, d, "*.c"))
 		for _, src := range srcs {
 			name := strings.TrimSuffix(filepath.Base(src), ".c")
-			out := filepath.Join(work, "targets", filepath.Base(d), name)
-			a.targets[path.Join(guestTargets, filepath.Base(d), name)] = out
+			rel := strings.TrimPrefix(d, "testdata/") // as BuildC names it: capture/churn.c
+			out := filepath.Join(work, "targets", rel, name)
+			a.targets[path.Join(guestTargets, rel, name)] = out
 			jobs = append(jobs, exec.CommandContext(ctx, "gcc", "-static", "-O2", "-Wall", "-pthread", "-o", out, src))
 		}
 	}
 	for _, d := range targetDirs {
-		if err := os.MkdirAll(filepath.Join(work, "targets", filepath.Base(d)), 0o755); err != nil {
+		if err := os.MkdirAll(filepath.Join(work, "targets", strings.TrimPrefix(d, "testdata/")), 0o755); err != nil {
 			return nil, err
 		}
 	}

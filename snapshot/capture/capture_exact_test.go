@@ -147,3 +147,24 @@ func checkSlots(t *testing.T, r *format.Reader, slots []byte) (int, error) {
 	}
 	return n, nil
 }
+
+// TestPrecopyTornMaps captures, 30 times, a target whose thread grows and
+// shrinks a mapping with mremap without pause (testdata/procfs/src/remap.c):
+// about one listing of its maps in 300 shows that mapping twice,
+// overlapping, and the pre-copy plans from a listing of the running
+// target. Every archive must open and verify without a problem. (Before
+// procfs re-read and mended torn listings, a torn pre-copy listing made
+// overlapping pre-copy regions that the reader calls corrupt; the writer
+// now refuses them. About one capture in 100 met a torn listing then, so
+// this is a smoke test: procfs's TestLiveMapsInOrder is the one that
+// meets torn listings every run.)
+func TestPrecopyTornMaps(t *testing.T) {
+	p := proctest.StartC(t, "procfs/src/remap.c", "1")
+	for range envInt(t, churnRoundsEnv, 30) {
+		r, res, _ := captureFile(t, p.PID, Options{})
+		if res.Mode != ModePrecopy || len(r.PrecopyRegions()) < 256 {
+			t.Fatalf("mode %q, %d pre-copy regions: want a pre-copy of the 256 slots", res.Mode, len(r.PrecopyRegions()))
+		}
+		proctest.CheckNotStopped(t, p.PID)
+	}
+}
