@@ -22,7 +22,7 @@ func (w *Writer) BeginRegion(d RegionDesc) error {
 	if d.End < d.Start || d.Start%ps != 0 || d.End%ps != 0 {
 		return fmt.Errorf("region %d bounds %#x-%#x are not page-aligned and ordered", d.Index, d.Start, d.End)
 	}
-	if w.nextRegion > 0 && d.Start < w.regionEnd {
+	if w.nextRegion > 0 && d.Start < w.regionEnd && !w.opts.Unordered {
 		return fmt.Errorf("region %d %#x-%#x overlaps or precedes the region before it, which ends at %#x: regions go in address order, as one maps listing shows them", d.Index, d.Start, d.End, w.regionEnd)
 	}
 	for _, s := range []string{d.Path, d.MapsLine, d.Skip} {

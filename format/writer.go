@@ -18,6 +18,11 @@ type WriterOptions struct {
 	ChunkSize int   // power of two, default 1 MiB
 	Level     Level // default LevelFastest
 	Workers   int   // compression goroutines, default GOMAXPROCS
+	// Unordered lets a region overlap or precede the one before it, which
+	// no capture writes (one maps listing shows neither) and every reader
+	// reports as damage: for tests that make hostile archives. Without it
+	// BeginRegion refuses such a region.
+	Unordered bool
 }
 
 // DefaultChunkSize is the chunk size used when WriterOptions leaves it 0.

@@ -128,8 +128,8 @@ func TestCompareIdentical(t *testing.T) {
 	b[3] = tpage{kind: kZeroFill}
 	regs := func(p []tpage) []tregion {
 		return []tregion{
-			{start: heap, perms: "rw-p", pages: p},
 			{start: 0x7fff0000, perms: "---p", skip: "no access", pages: make([]tpage, 16)},
+			{start: heap, perms: "rw-p", pages: p},
 		}
 	}
 	for _, strict := range []bool{false, true} {

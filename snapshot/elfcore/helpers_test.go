@@ -27,6 +27,9 @@ type testArchive struct {
 	auxv    []byte
 	threads []format.Thread
 	regions []formattest.Region
+	// unordered: regions may overlap or go out of address order, as only
+	// a hostile archive has them (format.WriterOptions.Unordered).
+	unordered bool
 }
 
 // mem is the expected memory of an archive: by region start, the region's
@@ -89,7 +92,7 @@ func (a testArchive) build(t testing.TB) ([]byte, mem) {
 		}
 		regions[i], want[g.Desc.Start] = g, g.Data
 	}
-	b := formattest.Archive{Options: format.WriterOptions{ChunkSize: 4 * tps, Workers: 1}, Meta: &a.meta,
+	b := formattest.Archive{Options: format.WriterOptions{ChunkSize: 4 * tps, Workers: 1, Unordered: a.unordered}, Meta: &a.meta,
 		Auxv: a.auxv, Threads: a.threads, Regions: regions, End: format.End{Complete: true}}.Bytes(t)
 	return b, want
 }

@@ -83,6 +83,7 @@ func TestHostileThreads(t *testing.T) {
 // huge auxv and a zero fill above the budget.
 func TestHostileRegions(t *testing.T) {
 	a := mixedArchive()
+	a.unordered = true
 	a.auxv = make([]byte, MaxAuxvLen+16)
 	a.regions[0].Desc.Perms = "x"                    // too short, and no 'r' first
 	a.regions[1].Desc.Path = "/lib/a\x00b.so"        // cannot be an NT_FILE name
