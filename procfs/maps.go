@@ -151,10 +151,10 @@ var ErrMapsChanging = errors.New("the memory map kept changing while it was read
 // Maps reads and parses /proc/PID/maps. It returns the raw bytes even when they do not parse,
 // so that the evidence is kept.
 //
-// The kernel prints the listing a page of text at a time, and since Linux 6.17 takes only
-// each mapping's own lock, not the whole address space's, while it prints that mapping: a
-// process that changes its mappings meanwhile can get a listing that shows one mapping twice,
-// before and after the change. (Seen on 6.18 within a single read: "7f80023eb000-7f80023f5000"
+// The kernel prints the listing a page of text at a time, dropping its lock between pages,
+// and recent kernels (6.18 here) take only each mapping's own lock while they print it, not
+// the whole address space's: a process that changes its mappings meanwhile can get a listing
+// that shows one mapping twice, before and after the change. (Seen on 6.18 within a single read: "7f80023eb000-7f80023f5000"
 // followed by "7f80023eb000-7f80023ff000", an mremap growing the mapping in place.) Maps reads
 // again until the lines come in address order, without overlaps, and after mapsTries torn
 // listings fails with an error wrapping ErrMapsChanging. A stopped process gets its listing
