@@ -36,7 +36,7 @@ func TestLiveMapsInOrder(t *testing.T) {
 		if _, maps, err = live.Maps(p.PID); err != nil || procfs.Torn(maps) >= 0 {
 			t.Fatalf("Maps: %v, a mapping out of order at line %d", err, procfs.Torn(maps)+1)
 		}
-		if maps, _, err = live.MapsRunning(p.PID); err != nil || procfs.Torn(maps) >= 0 {
+		if maps, err = live.MapsRunning(p.PID); err != nil || procfs.Torn(maps) >= 0 {
 			t.Fatalf("MapsRunning: %v, a mapping out of order at line %d", err, procfs.Torn(maps)+1)
 		}
 	}

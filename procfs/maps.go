@@ -180,17 +180,14 @@ func (fs FS) Maps(pid int) (raw []byte, maps []Mapping, err error) {
 }
 
 // MapsRunning is Maps for a process that runs, where a listing only guides what to read
-// next: one that stays torn after the retries is mended rather than refused. Mending keeps
-// the later of two lines that overlap, which the kernel printed after the earlier one (in
-// the tear above, the mapping as mremap grew it), and drops the earlier. It returns how many
-// lines it dropped.
-func (fs FS) MapsRunning(pid int) (maps []Mapping, dropped int, err error) {
-	_, maps, err = fs.Maps(pid)
+// next: one that stays torn after the retries is mended (Mend) rather than refused.
+func (fs FS) MapsRunning(pid int) ([]Mapping, error) {
+	_, maps, err := fs.Maps(pid)
 	if errors.Is(err, ErrMapsChanging) {
-		maps, dropped = Mend(maps)
-		return maps, dropped, nil
+		maps, _ = Mend(maps)
+		return maps, nil
 	}
-	return maps, 0, err
+	return maps, err
 }
 
 // Torn returns the index of the first mapping that starts before the one before it ended
@@ -205,7 +202,8 @@ func Torn(maps []Mapping) int {
 }
 
 // Mend makes a torn listing ordered: each mapping drops the ones before it that it
-// overlaps. It returns the mended listing (maps itself, reused) and how many were dropped.
+// overlaps, so of two lines that overlap the later stays, which the kernel printed after the
+// earlier one (in the tear above, the mapping as mremap grew it). It returns the mended listing (maps itself, reused) and how many were dropped.
 func Mend(maps []Mapping) ([]Mapping, int) {
 	out := maps[:0]
 	dropped := 0

@@ -330,9 +330,9 @@ func TestMapsTorn(t *testing.T) {
 	if !errors.Is(err, ErrMapsChanging) || !strings.Contains(err.Error(), "line 4") || string(raw) != tornMaps || len(maps) != 5 {
 		t.Errorf("Maps of a listing torn every time: %d mappings, %v; want ErrMapsChanging naming line 4, and the raw bytes", len(maps), err)
 	}
-	maps, dropped, err := fs.MapsRunning(42)
-	if err != nil || dropped != 1 || len(maps) != 4 || Torn(maps) >= 0 {
-		t.Fatalf("MapsRunning: %d mappings, %d dropped, %v; want 4, 1 dropped", len(maps), dropped, err)
+	maps, err = fs.MapsRunning(42)
+	if err != nil || len(maps) != 4 || Torn(maps) >= 0 {
+		t.Fatalf("MapsRunning: %d mappings, %v; want 4 in order (one line dropped)", len(maps), err)
 	}
 	if m := maps[2]; m.Start != 0x7f80023eb000 || m.End != 0x7f80023ff000 {
 		t.Errorf("MapsRunning kept %s, want the later line (the mapping as mremap grew it)", m.Line)

@@ -251,7 +251,7 @@ func printDryRun(w io.Writer, procs []proc) error {
 	fmt.Fprintln(tw, "PID\tUSER\tREADABLE\tCOMMAND")
 	for _, p := range procs {
 		size := "?"
-		if maps, _, err := procfs.Default().MapsRunning(p.pid); err == nil {
+		if maps, err := procfs.Default().MapsRunning(p.pid); err == nil {
 			var n uint64
 			for _, m := range maps {
 				if m.Readable() {

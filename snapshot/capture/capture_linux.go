@@ -146,7 +146,7 @@ func (s *session) release() {
 // prepare gathers the metadata and opens what reading needs, before
 // anything is written: a target that cannot be read leaves no archive.
 func (s *session) prepare(st procfs.Status) error {
-	maps, _, err := s.pfs.MapsRunning(s.pid)
+	maps, err := s.pfs.MapsRunning(s.pid)
 	if err != nil && s.exiting() || err == nil && len(maps) == 0 && s.exitingNoMaps() {
 		return fmt.Errorf("PID %d exited before the capture began: nothing was captured", s.pid)
 	}
@@ -208,7 +208,7 @@ func (s *session) budget() int64 {
 // planNeed is how many bytes a plan of the running target reads (0 if the
 // maps cannot be read: the freeze then reports why).
 func (s *session) planNeed() int64 {
-	maps, _, err := s.pfs.MapsRunning(s.pid)
+	maps, err := s.pfs.MapsRunning(s.pid)
 	if err != nil {
 		return 0
 	}

@@ -19,7 +19,7 @@ const precopyPiece = 1 << 20
 // the final pass. Memory stays at a few buffers: each goes back to the pool
 // as soon as the archive writer has compressed it.
 func (s *session) precopyAll(ctx context.Context) error {
-	maps, _, err := s.pfs.MapsRunning(s.pid)
+	maps, err := s.pfs.MapsRunning(s.pid)
 	if err != nil {
 		return s.targetErr(err)
 	}
